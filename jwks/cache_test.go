@@ -1,0 +1,489 @@
+package jwks_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rolegate/rolegate/jwks"
+	"github.com/rolegate/rolegate/jwks/jwkstest"
+)
+
+// clock is a hand-wound clock: time passes only when a test says so.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock { return &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+const window = 10 * time.Second
+
+// newCache returns a cache on iss with the clock clk and a client timeout of timeout (0: the default).
+func newCache(iss *jwkstest.Issuer, clk *clock, timeout time.Duration) *jwks.Cache {
+	o := jwks.Options{Now: clk.Now, MinRefetchInterval: window, RefreshInterval: time.Hour}
+	if timeout > 0 {
+		o.Client = &http.Client{Timeout: timeout}
+	}
+	return jwks.NewCache(iss.URL, o)
+}
+
+func prefetch(t *testing.T, c *jwks.Cache) {
+	t.Helper()
+	if err := c.Prefetch(context.Background()); err != nil {
+		t.Fatalf("Prefetch: %v", err)
+	}
+}
+
+func wantKey(t *testing.T, c *jwks.Cache, k *jwks.PrivateKey) {
+	t.Helper()
+	got, err := c.Key(context.Background(), k.ID)
+	if err != nil {
+		t.Fatalf("Key(%s): %v", k.ID, err)
+	}
+	if got.ID != k.ID || !got.Public.Equal(&k.Private.PublicKey) {
+		t.Fatalf("Key(%s) returned another key", k.ID)
+	}
+}
+
+func wantErr(t *testing.T, c *jwks.Cache, kid string, target error) error {
+	t.Helper()
+	k, err := c.Key(context.Background(), kid)
+	if !errors.Is(err, target) {
+		t.Fatalf("Key(%s) = %v, %v; want %v", kid, k, err, target)
+	}
+	// The two outcomes map to 401 and 500: an error must never be both.
+	if errors.Is(err, jwks.ErrKeyNotFound) && errors.Is(err, jwks.ErrUnavailable) {
+		t.Fatalf("Key(%s) error %v is both ErrKeyNotFound and ErrUnavailable", kid, err)
+	}
+	return err
+}
+
+func wantFetches(t *testing.T, iss *jwkstest.Issuer, n int) {
+	t.Helper()
+	if got := iss.Fetches(); got != n {
+		t.Fatalf("fetches = %d, want %d", got, n)
+	}
+}
+
+func TestCacheServesKnownKidsWithoutFetching(t *testing.T) {
+	iss := jwkstest.NewIssuer(t)
+	c := newCache(iss, newClock(), 0)
+	prefetch(t, c)
+	for range 100 {
+		wantKey(t, c, iss.Key())
+	}
+	wantFetches(t, iss, 1)
+}
+
+func TestCacheFetchesOnFirstLookupWithoutPrefetch(t *testing.T) {
+	iss := jwkstest.NewIssuer(t)
+	c := newCache(iss, newClock(), 0)
+	wantKey(t, c, iss.Key())
+	wantFetches(t, iss, 1)
+}
+
+func TestCacheEmptyKidNeverFetches(t *testing.T) {
+	iss := jwkstest.NewIssuer(t)
+	c := newCache(iss, newClock(), 0)
+	wantErr(t, c, "", jwks.ErrKeyNotFound)
+	wantFetches(t, iss, 0)
+}
+
+func TestCachePicksUpRotationWithoutRestart(t *testing.T) {
+	clk := newClock()
+	iss := jwkstest.NewIssuer(t, jwkstest.WithNow(clk.Now))
+	c := newCache(iss, clk, 0)
+	prefetch(t, c)
+	old := iss.Key()
+
+	next := iss.Rotate(t)
+	wantKey(t, c, next) // unknown kid: one refetch
+	wantFetches(t, iss, 2)
+	wantKey(t, c, old) // the previous key is still published
+	wantFetches(t, iss, 2)
+
+	// A second rotation inside the penalty box is not seen until the window passes.
+	newest := iss.Rotate(t)
+	wantErr(t, c, newest.ID, jwks.ErrKeyNotFound)
+	wantFetches(t, iss, 2)
+	clk.Advance(window)
+	wantKey(t, c, newest)
+	wantFetches(t, iss, 3)
+	// old left the published set with the second rotation, and the refetch replaced the set held.
+	wantErr(t, c, old.ID, jwks.ErrKeyNotFound)
+}
+
+func TestCacheFloodOfUnknownKidsFetchesOncePerWindow(t *testing.T) {
+	clk := newClock()
+	iss := jwkstest.NewIssuer(t)
+	c := newCache(iss, clk, 0)
+	prefetch(t, c)
+
+	flood := func() {
+		t.Helper()
+		var wg sync.WaitGroup
+		errs := make(chan error, 200)
+		for g := range 200 {
+			wg.Go(func() {
+				kid := fmt.Sprintf("forged-%d-%d", g, clk.Now().UnixNano())
+				if _, err := c.Key(context.Background(), kid); !errors.Is(err, jwks.ErrKeyNotFound) {
+					errs <- fmt.Errorf("Key(%s) = %v, want ErrKeyNotFound", kid, err)
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+	}
+	flood()
+	wantFetches(t, iss, 2)
+	flood()
+	wantFetches(t, iss, 2)
+
+	clk.Advance(window - time.Nanosecond)
+	flood()
+	wantFetches(t, iss, 2)
+
+	clk.Advance(time.Nanosecond)
+	flood()
+	wantFetches(t, iss, 3)
+
+	// Known kids are served throughout.
+	wantKey(t, c, iss.Key())
+	wantFetches(t, iss, 3)
+}
+
+func TestCacheMergesConcurrentFetches(t *testing.T) {
+	iss := jwkstest.NewIssuer(t)
+	c := newCache(iss, newClock(), 0)
+	release := iss.Hold(t)
+
+	var ready, done sync.WaitGroup
+	errs := make(chan error, 50)
+	for range 50 {
+		ready.Add(1)
+		done.Go(func() {
+			ready.Done()
+			if _, err := c.Key(context.Background(), iss.Key().ID); err != nil {
+				errs <- err
+			}
+		})
+	}
+	ready.Wait()
+	release()
+	done.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("a lookup that should have waited for the fetch in flight failed: %v", err)
+	}
+	wantFetches(t, iss, 1)
+}
+
+func TestCacheColdStartOutage(t *testing.T) {
+	clk := newClock()
+	iss := jwkstest.NewIssuer(t)
+	c := newCache(iss, clk, 0)
+	iss.SetFailing(http.StatusServiceUnavailable)
+
+	err := c.Prefetch(context.Background())
+	var se *jwks.StatusError
+	if !errors.As(err, &se) || se.Code() != http.StatusServiceUnavailable {
+		t.Fatalf("Prefetch = %v, want status 503", err)
+	}
+	// The first lookup tries again; then the penalty box answers at once, without a fetch.
+	wantErr(t, c, iss.Key().ID, jwks.ErrUnavailable)
+	wantFetches(t, iss, 2)
+	wantErr(t, c, iss.Key().ID, jwks.ErrUnavailable)
+	wantErr(t, c, "any-kid", jwks.ErrUnavailable)
+	wantFetches(t, iss, 2)
+
+	iss.SetFailing(0)
+	clk.Advance(window)
+	wantKey(t, c, iss.Key())
+	wantFetches(t, iss, 3)
+}
+
+func TestCacheRefresh(t *testing.T) {
+	t.Run("a set younger than the refresh interval is not refetched", func(t *testing.T) {
+		clk := newClock()
+		iss := jwkstest.NewIssuer(t)
+		c := newCache(iss, clk, 0)
+		prefetch(t, c)
+		clk.Advance(time.Hour - time.Nanosecond)
+		wantKey(t, c, iss.Key())
+		wantFetches(t, iss, 1)
+		clk.Advance(time.Nanosecond)
+		wantKey(t, c, iss.Key())
+		wantFetches(t, iss, 2)
+		wantKey(t, c, iss.Key())
+		wantFetches(t, iss, 2)
+	})
+	t.Run("a failed refresh keeps the last good set", func(t *testing.T) {
+		clk := newClock()
+		iss := jwkstest.NewIssuer(t)
+		c := newCache(iss, clk, 0)
+		prefetch(t, c)
+		iss.SetFailing(http.StatusInternalServerError)
+		clk.Advance(2 * time.Hour)
+		wantKey(t, c, iss.Key())
+		wantFetches(t, iss, 2)
+		// Still stale, but the penalty box holds further tries back.
+		wantKey(t, c, iss.Key())
+		wantFetches(t, iss, 2)
+		// A set is held: an unknown kid is the token's fault, not an outage.
+		wantErr(t, c, "forged", jwks.ErrKeyNotFound)
+
+		clk.Advance(window)
+		err := wantErr(t, c, "forged", jwks.ErrKeyNotFound)
+		if errors.Is(err, jwks.ErrUnavailable) {
+			t.Fatal("refetch failure with a set held reported as unavailable")
+		}
+		wantFetches(t, iss, 3)
+
+		iss.SetFailing(0)
+		clk.Advance(window)
+		wantKey(t, c, iss.Key())
+		wantFetches(t, iss, 4)
+		wantKey(t, c, iss.Key())
+		wantFetches(t, iss, 4)
+	})
+	t.Run("a refresh answered with no usable key keeps the last good set", func(t *testing.T) {
+		clk := newClock()
+		iss := jwkstest.NewIssuer(t)
+		c := newCache(iss, clk, 0)
+		prefetch(t, c)
+		iss.SetBody([]byte(`{"keys":[]}`))
+		clk.Advance(2 * time.Hour)
+		wantKey(t, c, iss.Key())
+		wantFetches(t, iss, 2)
+	})
+	t.Run("a refresh that no longer lists a kid retires it", func(t *testing.T) {
+		clk := newClock()
+		iss := jwkstest.NewIssuer(t)
+		c := newCache(iss, clk, 0)
+		prefetch(t, c)
+		old := iss.Key()
+		iss.Rotate(t)
+		iss.Rotate(t) // old is now two rotations back, off the published set
+		clk.Advance(2 * time.Hour)
+		wantErr(t, c, old.ID, jwks.ErrKeyNotFound)
+		wantFetches(t, iss, 2)
+		wantKey(t, c, iss.Key())
+		wantFetches(t, iss, 2)
+	})
+}
+
+func TestCacheBadResponses(t *testing.T) {
+	valid := func(iss *jwkstest.Issuer) []byte { return iss.JWKS() }
+	padTo := func(b []byte, n int) []byte {
+		return append(append([]byte(nil), b...), bytes.Repeat([]byte(" "), n-len(b))...)
+	}
+	tests := []struct {
+		name    string
+		setup   func(t *testing.T, iss *jwkstest.Issuer)
+		wantErr func(err error) bool // nil: the fetch succeeds
+	}{
+		{"a body exactly at the size cap is read", func(t *testing.T, iss *jwkstest.Issuer) {
+			iss.SetBody(padTo(valid(iss), jwks.DefaultMaxBytes))
+		}, nil},
+		{"a body one byte over the size cap is refused", func(t *testing.T, iss *jwkstest.Issuer) {
+			iss.SetBody(padTo(valid(iss), jwks.DefaultMaxBytes+1))
+		}, func(err error) bool { return errors.Is(err, jwks.ErrTooLarge) }},
+		{"a megabyte body is refused", func(t *testing.T, iss *jwkstest.Issuer) {
+			iss.SetBody(bytes.Repeat([]byte("x"), 1<<20))
+		}, func(err error) bool { return errors.Is(err, jwks.ErrTooLarge) }},
+		{"garbage is refused", func(t *testing.T, iss *jwkstest.Issuer) {
+			iss.SetBody([]byte("<html><body>Service Unavailable</body></html>"))
+		}, func(err error) bool { return err != nil }},
+		{"an empty body is refused", func(t *testing.T, iss *jwkstest.Issuer) {
+			iss.SetBody([]byte{})
+		}, func(err error) bool { return err != nil }},
+		{"an empty key list is refused", func(t *testing.T, iss *jwkstest.Issuer) {
+			iss.SetBody([]byte(`{"keys":[]}`))
+		}, func(err error) bool { return errors.Is(err, jwks.ErrNoUsableKey) }},
+		{"a set of only weak keys is refused", func(t *testing.T, iss *jwkstest.Issuer) {
+			set, err := jwks.MarshalSet(newKey(t, "weak", 1024))
+			if err != nil {
+				t.Fatal(err)
+			}
+			iss.SetBody(set)
+		}, func(err error) bool { return errors.Is(err, jwks.ErrNoUsableKey) }},
+		{"a 404 is refused", func(t *testing.T, iss *jwkstest.Issuer) {
+			iss.SetFailing(http.StatusNotFound)
+		}, isStatus(http.StatusNotFound)},
+		{"a 500 is refused", func(t *testing.T, iss *jwkstest.Issuer) {
+			iss.SetFailing(http.StatusInternalServerError)
+		}, isStatus(http.StatusInternalServerError)},
+		{"a 429 is refused", func(t *testing.T, iss *jwkstest.Issuer) {
+			iss.SetFailing(http.StatusTooManyRequests)
+		}, isStatus(http.StatusTooManyRequests)},
+	}
+	key := newKey(t, "", 2048) // one key for all cases: key generation is the slow part
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			iss := jwkstest.NewIssuer(t, jwkstest.WithKey(key))
+			tt.setup(t, iss)
+			c := newCache(iss, newClock(), 0)
+			err := c.Prefetch(context.Background())
+			if tt.wantErr == nil {
+				if err != nil {
+					t.Fatalf("Prefetch: %v", err)
+				}
+				wantKey(t, c, iss.Key())
+				return
+			}
+			if !tt.wantErr(err) {
+				t.Fatalf("Prefetch = %v, not the expected error", err)
+			}
+			wantErr(t, c, iss.Key().ID, jwks.ErrUnavailable)
+		})
+	}
+}
+
+func isStatus(code int) func(error) bool {
+	return func(err error) bool {
+		var se *jwks.StatusError
+		return errors.As(err, &se) && se.Code() == code
+	}
+}
+
+func TestCacheSlowServerTimesOut(t *testing.T) {
+	iss := jwkstest.NewIssuer(t)
+	iss.SetDelay(time.Minute) // the handler gives up as soon as the client does
+	c := newCache(iss, newClock(), 200*time.Millisecond)
+
+	err := c.Prefetch(context.Background())
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("Prefetch = %v, want a timeout", err)
+	}
+	wantErr(t, c, iss.Key().ID, jwks.ErrUnavailable)
+}
+
+func TestCacheLookupHonorsContext(t *testing.T) {
+	t.Run("without a set, giving up is unavailable", func(t *testing.T) {
+		iss := jwkstest.NewIssuer(t)
+		iss.Hold(t)
+		c := newCache(iss, newClock(), 0)
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		_, err := c.Key(ctx, iss.Key().ID)
+		if !errors.Is(err, jwks.ErrUnavailable) || !errors.Is(err, context.Canceled) {
+			t.Fatalf("Key = %v, want ErrUnavailable and context.Canceled", err)
+		}
+		if err := c.Prefetch(ctx); !errors.Is(err, context.Canceled) {
+			t.Fatalf("Prefetch = %v, want context.Canceled", err)
+		}
+	})
+	t.Run("with a set, giving up on an unknown kid is not found", func(t *testing.T) {
+		iss := jwkstest.NewIssuer(t)
+		c := newCache(iss, newClock(), 0)
+		prefetch(t, c)
+		iss.Hold(t)
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		_, err := c.Key(ctx, "forged")
+		if !errors.Is(err, jwks.ErrKeyNotFound) || errors.Is(err, jwks.ErrUnavailable) {
+			t.Fatalf("Key = %v, want ErrKeyNotFound only", err)
+		}
+	})
+	t.Run("a stale set still serves a known kid when the caller gives up", func(t *testing.T) {
+		clk := newClock()
+		iss := jwkstest.NewIssuer(t)
+		c := newCache(iss, clk, 0)
+		prefetch(t, c)
+		iss.Hold(t)
+		clk.Advance(2 * time.Hour)
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		if _, err := c.Key(ctx, iss.Key().ID); err != nil {
+			t.Fatalf("Key = %v", err)
+		}
+	})
+}
+
+func BenchmarkCacheKey(b *testing.B) {
+	iss := jwkstest.NewIssuer(b)
+	c := jwks.NewCache(iss.URL, jwks.Options{})
+	ctx := context.Background()
+	if err := c.Prefetch(ctx); err != nil {
+		b.Fatal(err)
+	}
+	kid := iss.Key().ID
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.Key(ctx, kid); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkCacheKeyParallel(b *testing.B) {
+	iss := jwkstest.NewIssuer(b)
+	c := jwks.NewCache(iss.URL, jwks.Options{})
+	ctx := context.Background()
+	if err := c.Prefetch(ctx); err != nil {
+		b.Fatal(err)
+	}
+	kid := iss.Key().ID
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := c.Key(ctx, kid); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkCacheKeyUnknownInPenaltyBox times what a flood of forged kids costs once the box is closed.
+func BenchmarkCacheKeyUnknownInPenaltyBox(b *testing.B) {
+	iss := jwkstest.NewIssuer(b)
+	c := jwks.NewCache(iss.URL, jwks.Options{})
+	ctx := context.Background()
+	if err := c.Prefetch(ctx); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := c.Key(ctx, "forged"); !errors.Is(err, jwks.ErrKeyNotFound) {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.Key(ctx, "forged"); !errors.Is(err, jwks.ErrKeyNotFound) {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkParseSet(b *testing.B) {
+	iss := jwkstest.NewIssuer(b)
+	iss.Rotate(b)
+	set := iss.JWKS()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := jwks.ParseSet(set); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,200 @@
+// Package jwks fetches, caches and vets the JSON Web Key Set of an identity provider (Amazon Cognito), and mints
+// RS256 keys, key sets and tokens for local runs and tests.
+//
+// It only ever hands out RSA signature keys fit for RS256 with a modulus of at least 2048 bits; every other key in a
+// set is skipped, and a set without one usable key is an error. Keys come only from the URL a Cache was built with:
+// it never sees a token, so nothing a token names (jku, x5u, jwk, x5c) can send it elsewhere. This is the only
+// package in rolegate that imports github.com/lestrrat-go/jwx.
+package jwks
+
+import (
+	"crypto/rsa"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/lestrrat-go/jwx/v2/jwa"
+	"github.com/lestrrat-go/jwx/v2/jwk"
+)
+
+// ErrKeyNotFound means the key set we hold (refetched if the penalty box allowed it) has no key with the token's kid:
+// the token is bad, which the authorizer answers with 401.
+var ErrKeyNotFound = errors.New("jwks: no usable key with this kid")
+
+// ErrUnavailable means no key set could ever be obtained: our problem, which the authorizer answers with 500, never
+// with a 401 that would tell a valid user their token is bad.
+var ErrUnavailable = errors.New("jwks: key set unavailable")
+
+// ErrNoUsableKey means a key set parsed but none of its keys passed the key rules.
+var ErrNoUsableKey = errors.New("jwks: key set has no usable key")
+
+// Key is a verified-usable public key: RSA, use "sig" or absent, alg RS256 or absent, a modulus of 2048 to 8192
+// bits and an odd public exponent from 3 to 2³¹-1. Keys are shared between callers and must not be modified.
+type Key struct {
+	ID     string
+	Alg    string // "RS256", or "" when the JWK has no alg
+	Public *rsa.PublicKey
+}
+
+const (
+	minModulusBits = 2048
+	// A bigger modulus only adds verification cost; no identity provider we serve publishes one.
+	maxModulusBits = 8192
+	maxExponent    = 1<<31 - 1 // crypto/rsa's own limit
+)
+
+// Reasons a key in a set is skipped. They are unexported: callers only see the keys that pass.
+var (
+	errMalformed  = errors.New("not a parsable JWK")
+	errNotRSA     = errors.New("kty is not RSA")
+	errPrivate    = errors.New("private key material published in a key set")
+	errNoKid      = errors.New("kid missing or empty")
+	errUse        = errors.New(`use is not "sig"`)
+	errAlg        = errors.New("alg is not RS256")
+	errKeyOps     = errors.New(`key_ops does not allow "verify"`)
+	errExponent   = errors.New("public exponent not an odd number from 3 to 2^31-1")
+	errModulus    = errors.New("modulus not an odd number of 2048 to 8192 bits")
+	errDuplicate  = errors.New("kid appears again with a different key")
+	errNoKeysList = errors.New(`no "keys" array`)
+)
+
+// ParseSet parses JWKS JSON into the usable keys it holds, by kid. Unusable keys are skipped. A kid that appears
+// more than once with different key material is dropped altogether (see parseSet); zero usable keys is an error
+// wrapping ErrNoUsableKey.
+func ParseSet(b []byte) (map[string]*Key, error) {
+	keys, _, err := parseSet(b)
+	return keys, err
+}
+
+// skippedKey records why the key at position Index of a set was not taken, for a debug log line.
+type skippedKey struct {
+	Index int
+	Kid   string
+	Err   error
+}
+
+// parseSet is ParseSet that also reports the skipped keys.
+//
+// Duplicate kids: identical copies collapse into one key, but a kid published with two different keys is dropped
+// altogether. Keeping "the first" would make the outcome depend on the order of an ambiguous document; refusing the
+// kid fails closed, and the provider's other keys stay usable.
+func parseSet(b []byte) (map[string]*Key, []skippedKey, error) {
+	var doc struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return nil, nil, fmt.Errorf("jwks: decoding key set: %w", err)
+	}
+	if doc.Keys == nil {
+		return nil, nil, fmt.Errorf("jwks: decoding key set: %w", errNoKeysList)
+	}
+	keys := make(map[string]*Key, len(doc.Keys))
+	conflicted := map[string]bool{}
+	var skipped []skippedKey
+	for i, raw := range doc.Keys {
+		k, err := parseKey(raw)
+		if err != nil {
+			skipped = append(skipped, skippedKey{Index: i, Kid: kidOf(raw), Err: err})
+			continue
+		}
+		if conflicted[k.ID] {
+			skipped = append(skipped, skippedKey{Index: i, Kid: k.ID, Err: errDuplicate})
+			continue
+		}
+		if prev, ok := keys[k.ID]; ok {
+			if sameKey(prev, k) {
+				continue
+			}
+			delete(keys, k.ID)
+			conflicted[k.ID] = true
+			skipped = append(skipped, skippedKey{Index: i, Kid: k.ID, Err: errDuplicate})
+			continue
+		}
+		keys[k.ID] = k
+	}
+	if len(keys) == 0 {
+		return nil, skipped, fmt.Errorf("%w (%d keys, all skipped)", ErrNoUsableKey, len(doc.Keys))
+	}
+	return keys, skipped, nil
+}
+
+// parseKey applies the key rules to one JWK.
+func parseKey(raw []byte) (*Key, error) {
+	key, err := jwk.ParseKey(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errMalformed, err)
+	}
+	if key.KeyType() != jwa.RSA {
+		return nil, errNotRSA
+	}
+	pub, ok := key.(jwk.RSAPublicKey)
+	if !ok {
+		// Whoever can read the set can sign with this key: it proves nothing.
+		return nil, errPrivate
+	}
+	kid := key.KeyID()
+	if kid == "" {
+		return nil, errNoKid
+	}
+	// Present-but-empty counts as present: "" is neither "sig" nor absent.
+	if _, ok := key.Get(jwk.KeyUsageKey); ok && key.KeyUsage() != string(jwk.ForSignature) {
+		return nil, errUse
+	}
+	alg := ""
+	if _, ok := key.Get(jwk.AlgorithmKey); ok {
+		alg = key.Algorithm().String()
+		if alg != jwa.RS256.String() {
+			return nil, errAlg
+		}
+	}
+	if _, ok := key.Get(jwk.KeyOpsKey); ok && !allowsVerify(key.KeyOps()) {
+		return nil, errKeyOps
+	}
+	// jwx folds e into an int64 without a range check, so a long e must be refused before Raw truncates it.
+	if !exponentFits(pub.E()) {
+		return nil, errExponent
+	}
+	var rk rsa.PublicKey
+	if err := key.Raw(&rk); err != nil {
+		return nil, fmt.Errorf("%w: %w", errMalformed, err)
+	}
+	if rk.E < 3 || rk.E > maxExponent || rk.E%2 == 0 {
+		return nil, errExponent
+	}
+	if bits := rk.N.BitLen(); bits < minModulusBits || bits > maxModulusBits || rk.N.Bit(0) == 0 {
+		return nil, errModulus
+	}
+	return &Key{ID: kid, Alg: alg, Public: &rk}, nil
+}
+
+func allowsVerify(ops jwk.KeyOperationList) bool {
+	for _, op := range ops {
+		if op == jwk.KeyOpVerify {
+			return true
+		}
+	}
+	return false
+}
+
+// exponentFits reports whether the big-endian e, leading zeros aside, fits in four bytes.
+func exponentFits(e []byte) bool {
+	for len(e) > 0 && e[0] == 0 {
+		e = e[1:]
+	}
+	return len(e) > 0 && len(e) <= 4
+}
+
+func sameKey(a, b *Key) bool {
+	return a.Alg == b.Alg && a.Public.Equal(b.Public)
+}
+
+// kidOf digs the kid out of a JWK that failed the rules, for the log line only.
+func kidOf(raw []byte) string {
+	var v struct {
+		Kid string `json:"kid"`
+	}
+	if json.Unmarshal(raw, &v) != nil {
+		return ""
+	}
+	return v.Kid
+}
