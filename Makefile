@@ -16,7 +16,7 @@ FUNCTIONS    := authorizer backend
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
-build: $(foreach f,$(FUNCTIONS),build/$(f).zip) ## Lambda bootstraps and zips for provided.al2023 (GOARCH=$(GOARCH))
+build: $(foreach f,$(FUNCTIONS),build/$(f).zip) ## Lambda bootstraps and zips for provided.al2023 (GOARCH, default arm64)
 
 build/%/bootstrap: FORCE
 	@echo "build $@ (linux/$(GOARCH))"
@@ -50,7 +50,7 @@ fuzz: ## run each fuzz target for FUZZTIME (default 30s)
 		done; \
 	done
 
-lint: ## gofmt, go vet (with and without jsonv2), staticcheck, cfn-lint
+lint: cfn-lint ## gofmt, go vet (with and without jsonv2), staticcheck, cfn-lint
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	GOEXPERIMENT= $(GO) vet ./...
@@ -62,13 +62,19 @@ fmt: ## gofmt the tree
 clean: ## remove build output
 	rm -rf build
 
-run: tools ## the whole system locally on 127.0.0.1:$${PORT:-3000} until Ctrl-C
-	$(GO) run ./cmd/rolegate-local run
+# The local tool is built, then run, so that Ctrl-C reaches it directly and
+# ends `make run` cleanly (`go run` would turn a clean stop into exit 1).
+build/rolegate-local: FORCE
+	@mkdir -p build
+	@$(GO) build -o $@ ./cmd/rolegate-local
 
-token: ## print an ID token for the running stack: make token USER=alice GROUP=admins [EXPIRED=1]
-	@$(GO) run ./cmd/rolegate-local token -user "$(USER)" -group "$(GROUP)" $(if $(filter 1 true yes,$(EXPIRED)),-expired)
+run: tools build/rolegate-local ## the whole system locally on 127.0.0.1:3000 (PORT overrides) until Ctrl-C
+	exec build/rolegate-local run
 
-loadtest: tools ## N requests from M users through the local gateway: make loadtest N=1000 USERS=10
-	$(GO) run ./cmd/rolegate-local loadtest -n $${N:-1000} -users $${USERS:-10}
+token: build/rolegate-local ## print an ID token for the running stack: make token USER=alice GROUP=admins [EXPIRED=1] [CLAIMS='k=v ...']
+	@build/rolegate-local token -user "$(USER)" -group "$(GROUP)" $(if $(filter 1 true yes,$(EXPIRED)),-expired) $(foreach c,$(CLAIMS),-claim '$(c)')
 
--include deploy/deploy.mk
+loadtest: tools build/rolegate-local ## N requests from M users through the local gateway: make loadtest N=1000 USERS=10 CONCURRENCY=10
+	build/rolegate-local loadtest -n $${N:-1000} -users $${USERS:-10} -concurrency $${CONCURRENCY:-10}
+
+include deploy/deploy.mk

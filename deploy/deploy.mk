@@ -1,0 +1,133 @@
+# deploy/deploy.mk: deploy rolegate to AWS with plain CloudFormation and the
+# aws CLI, and check the template. Included by the top-level Makefile.
+#
+#   make package BUCKET=my-artifacts          upload the zips, write build/packaged.yaml
+#   make deploy  STACK=rolegate BUCKET=my-artifacts [options below]
+#   make smoke   STACK=rolegate [GROUP=admins]
+#   make destroy STACK=rolegate
+#   make cfn-lint                             offline: cfn-lint + project rules
+#
+# deploy options (each unset one keeps the stack's current value, or the
+# template's default on a new stack):
+#   AUTH_TTL=300               authorizer cache TTL in seconds (0..3600)
+#   STAGE=prod                 stage name
+#   PASSWORD_AUTH=true         allow USER_PASSWORD_AUTH (make smoke needs it)
+#   DELETION_PROTECTION=INACTIVE  let make destroy delete the user pool
+#   LOG_RETENTION=30           days of CloudWatch logs
+#   PARAMS="Key=Value ..."     any other parameter override
+# REGION=eu-west-1 picks the region; otherwise the aws CLI's own settings do.
+# S3_PREFIX=rolegate is the key prefix of the uploaded zips.
+
+GO        ?= go
+AWS       ?= aws
+S3_PREFIX ?= rolegate
+TEMPLATE  := deploy/template.yaml
+PACKAGED  := build/packaged.yaml
+
+AWS_CMD = $(AWS)$(if $(REGION), --region $(REGION))
+
+PACKAGE_USAGE := make package BUCKET=<artifact bucket>
+DEPLOY_USAGE  := make deploy STACK=<stack name> BUCKET=<artifact bucket>
+DESTROY_USAGE := make destroy STACK=<stack name>
+SMOKE_USAGE   := make smoke STACK=<stack name> [GROUP=admins]
+
+# need fails make with "VAR is required: usage" when VAR is empty.
+need = $(if $($(1)),,$(error $(1) is required: $(2)))
+
+# Missing parameters fail at once, before `make build` runs for nothing.
+ifneq ($(filter package,$(MAKECMDGOALS)),)
+$(call need,BUCKET,$(PACKAGE_USAGE))
+endif
+ifneq ($(filter deploy,$(MAKECMDGOALS)),)
+$(call need,STACK,$(DEPLOY_USAGE))
+$(call need,BUCKET,$(DEPLOY_USAGE))
+endif
+ifneq ($(filter destroy,$(MAKECMDGOALS)),)
+$(call need,STACK,$(DESTROY_USAGE))
+endif
+ifneq ($(filter smoke,$(MAKECMDGOALS)),)
+$(call need,STACK,$(SMOKE_USAGE))
+endif
+
+OVERRIDES = $(strip \
+	$(if $(AUTH_TTL),AuthorizerCacheTtl=$(AUTH_TTL)) \
+	$(if $(STAGE),StageName=$(STAGE)) \
+	$(if $(PASSWORD_AUTH),EnablePasswordAuth=$(PASSWORD_AUTH)) \
+	$(if $(DELETION_PROTECTION),UserPoolDeletionProtection=$(DELETION_PROTECTION)) \
+	$(if $(LOG_RETENTION),LogRetentionDays=$(LOG_RETENTION)) \
+	$(PARAMS))
+
+# The stack's physical ID of logical resource $(1), or a clear failure.
+stack-resource = $(AWS_CMD) cloudformation describe-stack-resource --stack-name $(STACK) \
+	--logical-resource-id $(1) --query StackResourceDetail.PhysicalResourceId --output text
+
+.PHONY: package deploy destroy smoke cfn-lint aws-identity
+
+aws-identity:
+	@echo "aws-identity: $(AWS_CMD) sts get-caller-identity"
+	@who=$$($(AWS_CMD) sts get-caller-identity --query Arn --output text 2>&1) || { \
+		echo "aws-identity: cannot confirm AWS credentials: $$who" >&2; \
+		echo "aws-identity: configure them first (aws configure, AWS_PROFILE, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY) and a region (REGION=... or AWS_DEFAULT_REGION)" >&2; \
+		exit 1; }; \
+	echo "aws-identity: acting as $$who"
+
+package: aws-identity build ## upload the function zips, write build/packaged.yaml: make package BUCKET=<bucket>
+	@: $(call need,BUCKET,$(PACKAGE_USAGE))
+	@echo "package: upload build/authorizer.zip and build/backend.zip to s3://$(BUCKET)/$(S3_PREFIX)/, write $(PACKAGED)"
+	$(AWS_CMD) cloudformation package --template-file $(TEMPLATE) --s3-bucket $(BUCKET) --s3-prefix $(S3_PREFIX) \
+		--output-template-file $(PACKAGED)
+	@if command -v cfn-lint >/dev/null 2>&1; then \
+		echo "package: cfn-lint $(PACKAGED) (informational rules on; must be silent)"; \
+		cfn-lint --include-checks I -- $(PACKAGED); \
+	else \
+		echo "package: cfn-lint not installed, $(PACKAGED) not linted (pip install cfn-lint)"; \
+	fi
+
+# After the stack update, deploy makes a new API deployment: CloudFormation
+# snapshots the API only when it creates the Deployment resource, so later
+# changes to methods, the authorizer (AUTH_TTL) or gateway responses would
+# not reach the stage otherwise.
+deploy: package ## create or update the stack: make deploy STACK=<name> BUCKET=<bucket> [PASSWORD_AUTH=true ...]
+	@: $(call need,STACK,$(DEPLOY_USAGE))
+	@echo "$(STACK)" | grep -Eq '^[A-Za-z][-A-Za-z0-9]{0,55}$$' || { \
+		echo "deploy: STACK must be a letter then up to 55 letters, digits or dashes: group roles are named <STACK>-<group> (64 characters at most)" >&2; exit 1; }
+	@echo "deploy: stack $(STACK) from $(PACKAGED); CAPABILITY_NAMED_IAM because it creates the roles $(STACK)-admins and $(STACK)-readers"
+	@echo "deploy: parameter overrides: $(if $(OVERRIDES),$(OVERRIDES),none (new stack: template defaults; existing stack: current values))"
+	$(AWS_CMD) cloudformation deploy --stack-name $(STACK) --template-file $(PACKAGED) \
+		--capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags project=rolegate \
+		$(if $(OVERRIDES),--parameter-overrides $(OVERRIDES))
+	@api=$$($(call stack-resource,Api)) && stage=$$($(call stack-resource,Stage)) && \
+	echo "deploy: aws apigateway create-deployment --rest-api-id $$api --stage-name $$stage (so the stage serves the API as now configured)" && \
+	$(AWS_CMD) apigateway create-deployment --rest-api-id "$$api" --stage-name "$$stage" \
+		--description "make deploy STACK=$(STACK)" --query id --output text >/dev/null
+	@echo "deploy: outputs of $(STACK)"
+	@$(AWS_CMD) cloudformation describe-stacks --stack-name $(STACK) --query 'Stacks[0].Outputs[].[OutputKey,OutputValue]' --output text
+
+destroy: aws-identity ## delete the stack, its users, roles, logs and data bucket: make destroy STACK=<name>
+	@: $(call need,STACK,$(DESTROY_USAGE))
+	@echo "destroy: stack $(STACK)"
+	@pool=$$($(call stack-resource,UserPool)) || { echo "destroy: cannot read stack $(STACK) (does it exist in this region?)" >&2; exit 1; }; \
+	protection=$$($(AWS_CMD) cognito-idp describe-user-pool --user-pool-id "$$pool" --query UserPool.DeletionProtection --output text) || exit 1; \
+	if [ "$$protection" = ACTIVE ]; then \
+		echo "destroy: user pool $$pool has deletion protection ACTIVE, so deleting the stack would fail half-way." >&2; \
+		echo "destroy: if its users may go, first: make deploy STACK=$(STACK) BUCKET=<bucket> DELETION_PROTECTION=INACTIVE" >&2; \
+		exit 1; \
+	fi
+	@bucket=$$($(call stack-resource,DataBucket)) && \
+	echo "destroy: empty s3://$$bucket (CloudFormation cannot delete a bucket with objects)" && \
+	$(AWS_CMD) s3 rm "s3://$$bucket" --recursive
+	@echo "destroy: delete stack $(STACK) and wait"
+	$(AWS_CMD) cloudformation delete-stack --stack-name $(STACK)
+	$(AWS_CMD) cloudformation wait stack-delete-complete --stack-name $(STACK)
+	@echo "destroy: $(STACK) deleted"
+
+smoke: aws-identity ## the AWS article's checks on a deployed stack: user in a group, ID token, /whoami: make smoke STACK=<name> [GROUP=admins]
+	@: $(call need,STACK,$(SMOKE_USAGE))
+	AWS="$(AWS_CMD)" bash deploy/smoke.sh $(STACK) $(or $(GROUP),admins)
+
+cfn-lint: ## cfn-lint (informational rules on) and the project rules over deploy/template.yaml, source and packaged
+	@command -v cfn-lint >/dev/null 2>&1 || { echo 'cfn-lint: not installed: pip install "cfn-lint==1.51.0"' >&2; exit 1; }
+	@echo "cfn-lint: $(TEMPLATE) (source form; W3002 'only works with package' is how it is meant to be used)"
+	cfn-lint --include-checks I --ignore-checks W3002 -- $(TEMPLATE)
+	@echo "cfn-lint: packaged form (written offline as aws cloudformation package would), project rules, planted mistakes"
+	$(GO) test -count=1 -run '^(TestTemplateLintsClean|TestTemplatePassesProjectRules|TestMutationsAreCaught|TestEveryRuleBites)$$' ./deploy/
