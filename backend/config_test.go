@@ -1,0 +1,58 @@
+package backend_test
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/rolegate/rolegate/backend"
+)
+
+func TestConfigFromEnv(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		want    backend.Config
+		wantErr bool
+	}{
+		{"nothing set gives the defaults", nil, backend.Config{}, false},
+		{"empty variables count as unset", map[string]string{"ALLOWED_ROLE_ARNS": " ", "SOURCE_IDENTITY": "", "SESSION_DURATION": ""}, backend.Config{}, false},
+		{"a list of patterns is split and trimmed", map[string]string{"ALLOWED_ROLE_ARNS": "arn:aws:iam::123456789012:role/a, arn:aws:iam::*:role/team/*,"},
+			backend.Config{AllowedRoleARNs: []string{"arn:aws:iam::123456789012:role/a", "arn:aws:iam::*:role/team/*"}}, false},
+		{"SOURCE_IDENTITY=false turns it off", map[string]string{"SOURCE_IDENTITY": "false"}, backend.Config{DisableSourceIdentity: true}, false},
+		{"SOURCE_IDENTITY=true keeps it on", map[string]string{"SOURCE_IDENTITY": "true"}, backend.Config{}, false},
+		{"a session duration in seconds is read", map[string]string{"SESSION_DURATION": "1800"}, backend.Config{SessionDuration: 30 * time.Minute}, false},
+		{"a session duration as a Go duration is read", map[string]string{"SESSION_DURATION": "1h"}, backend.Config{SessionDuration: time.Hour}, false},
+		{"a session over an hour is refused", map[string]string{"SESSION_DURATION": "3601"}, backend.Config{}, true},
+		{"a session under 15 minutes is refused", map[string]string{"SESSION_DURATION": "10m"}, backend.Config{}, true},
+		{"a fractional session is refused", map[string]string{"SESSION_DURATION": "900.5s"}, backend.Config{}, true},
+		{"a session duration of nonsense is refused", map[string]string{"SESSION_DURATION": "soon"}, backend.Config{}, true},
+		{"SOURCE_IDENTITY of nonsense is refused", map[string]string{"SOURCE_IDENTITY": "maybe"}, backend.Config{}, true},
+		{"a role name instead of an ARN pattern is refused", map[string]string{"ALLOWED_ROLE_ARNS": "rolegate-*"}, backend.Config{}, true},
+		{"a bare star is refused", map[string]string{"ALLOWED_ROLE_ARNS": "*"}, backend.Config{}, true},
+		{"a user pattern is refused", map[string]string{"ALLOWED_ROLE_ARNS": "arn:aws:iam::123456789012:user/*"}, backend.Config{}, true},
+		{"a pattern with a region is refused", map[string]string{"ALLOWED_ROLE_ARNS": "arn:aws:iam:us-east-1:123456789012:role/*"}, backend.Config{}, true},
+		{"a pattern with a short account is refused", map[string]string{"ALLOWED_ROLE_ARNS": "arn:aws:iam::1234:role/*"}, backend.Config{}, true},
+		{"a pattern with a space is refused", map[string]string{"ALLOWED_ROLE_ARNS": "arn:aws:iam::123456789012:role/a b"}, backend.Config{}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := backend.ConfigFromEnv(env(tt.env))
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("error = %v, want error %v", err, tt.wantErr)
+			}
+			if !tt.wantErr && !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("config = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestNewAssumerValidates(t *testing.T) {
+	if _, err := backend.NewAssumer(backend.Config{SessionDuration: 2 * time.Hour}, newFixture(t, backend.Config{}).sts.Config(), nil); err == nil {
+		t.Error("NewAssumer accepted a two-hour session")
+	}
+	if _, err := backend.NewAssumer(backend.Config{}, newFixture(t, backend.Config{}).sts.Config(), nil); err == nil {
+		t.Error("NewAssumer accepted no STS client")
+	}
+}

@@ -1,0 +1,163 @@
+package backend_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/rolegate/rolegate/backend"
+	"github.com/rolegate/rolegate/backend/ststest"
+)
+
+const (
+	readers    = "arn:aws:iam::123456789012:role/rolegate-readers"
+	admins     = "arn:aws:iam::123456789012:role/team/rolegate-admins"
+	aliceSub   = "7c1f3e2a-5b4d-4e6f-8a9b-0c1d2e3f4a5b"
+	bobSub     = "2e4c6a8b-1d3f-4a5b-9c7d-8e0f1a2b3c4d"
+	functionID = "arn:aws:lambda:us-east-1:123456789012:function:rolegate-backend"
+)
+
+// fixture is a handler wired to a fake STS, with its log captured.
+type fixture struct {
+	h    *backend.Handler
+	a    *backend.Assumer
+	sts  *ststest.Server
+	logs *syncBuffer
+}
+
+func newFixture(t testing.TB, c backend.Config) *fixture {
+	t.Helper()
+	srv := ststest.NewServer()
+	t.Cleanup(srv.Close)
+	base := srv.Config()
+	a, err := backend.NewAssumer(c, base, sts.NewFromConfig(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	return &fixture{
+		h:    &backend.Handler{Assumer: a, Logger: slog.New(slog.NewJSONHandler(logs, nil))},
+		a:    a,
+		sts:  srv,
+		logs: logs,
+	}
+}
+
+// lambdaCtx is the context the Lambda runtime gives an invocation of the
+// function in account 123456789012.
+func lambdaCtx() context.Context {
+	return lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{
+		AwsRequestID:       "lambda-request-1",
+		InvokedFunctionArn: functionID,
+	})
+}
+
+// whoamiEvent is GET /whoami with the flat context rolegate's authorizer writes.
+func whoamiEvent(role, sub, username string) events.APIGatewayProxyRequest {
+	return withAuthorizer(map[string]any{
+		"principalId":        sub,
+		"sub":                sub,
+		"username":           username,
+		"groups":             "readers",
+		"preferredRole":      role,
+		"roles":              role,
+		"integrationLatency": 312.0, // JSON numbers decode to float64
+	})
+}
+
+func withAuthorizer(a map[string]any) events.APIGatewayProxyRequest {
+	return events.APIGatewayProxyRequest{
+		Resource:   "/whoami",
+		Path:       "/whoami",
+		HTTPMethod: "GET",
+		RequestContext: events.APIGatewayProxyRequestContext{
+			RequestID:  "apigw-request-1",
+			Authorizer: a,
+		},
+	}
+}
+
+// readEvent loads a proxy event from the repository's testdata.
+func readEvent(t testing.TB, name string) events.APIGatewayProxyRequest {
+	t.Helper()
+	b, err := os.ReadFile("../testdata/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev events.APIGatewayProxyRequest
+	if err := json.Unmarshal(b, &ev); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return ev
+}
+
+func (f *fixture) handle(t testing.TB, ctx context.Context, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
+	t.Helper()
+	resp, err := f.h.Handle(ctx, req)
+	if err != nil {
+		t.Fatalf("Handle returned an error: %v", err)
+	}
+	return resp
+}
+
+// lastLog decodes the last log line.
+func (f *fixture) lastLog(t testing.TB) map[string]any {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(f.logs.String()), "\n")
+	var m map[string]any
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &m); err != nil {
+		t.Fatalf("log line %q: %v", lines[len(lines)-1], err)
+	}
+	return m
+}
+
+// assertNoExecWork fails if any GetCallerIdentity (user work) was signed with
+// the execution role's key.
+func (f *fixture) assertNoExecWork(t testing.TB) {
+	t.Helper()
+	for _, c := range f.sts.Log() {
+		if c.Action == ststest.GetCallerIdentity && c.AccessKeyID == ststest.ExecAccessKeyID {
+			t.Fatalf("user work ran with the execution role: %+v", c)
+		}
+	}
+}
+
+// assertNoSecrets fails if any issued secret, session token or the execution
+// secret appears in text.
+func (f *fixture) assertNoSecrets(t testing.TB, what, text string) {
+	t.Helper()
+	if strings.Contains(text, ststest.ExecSecretAccessKey) {
+		t.Fatalf("%s contains the execution secret", what)
+	}
+	for _, c := range f.sts.Issued() {
+		if strings.Contains(text, c.SecretAccessKey) || strings.Contains(text, c.SessionToken) || strings.Contains(text, c.AccessKeyID) {
+			t.Fatalf("%s contains issued credentials", what)
+		}
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
