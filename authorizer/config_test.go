@@ -1,0 +1,103 @@
+package authorizer_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rolegate/rolegate/authorizer"
+)
+
+func TestFromEnv(t *testing.T) {
+	base := map[string]string{"USER_POOL_ID": "eu-west-1_AbC123", "APP_CLIENT_IDS": "client1"}
+	tests := []struct {
+		name    string
+		env     map[string]string // merged over base; "" deletes
+		wantErr string            // substring; empty means valid
+		check   func(*testing.T, authorizer.Config)
+	}{
+		{name: "the minimal configuration uses the pool's issuer and keys", check: func(t *testing.T, c authorizer.Config) {
+			if got := c.ExpectedIssuer(); got != "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123" {
+				t.Errorf("issuer %q", got)
+			}
+			if got := c.KeySetURL(); got != "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123/.well-known/jwks.json" {
+				t.Errorf("key set URL %q", got)
+			}
+			if c.Region() != "eu-west-1" || c.ClockSkew != 60*time.Second {
+				t.Errorf("region %q skew %v", c.Region(), c.ClockSkew)
+			}
+		}},
+		{name: "app client ids are split and trimmed", env: map[string]string{"APP_CLIENT_IDS": " a1 , b2,c3 "}, check: func(t *testing.T, c authorizer.Config) {
+			if !slices.Equal(c.ClientIDs, []string{"a1", "b2", "c3"}) {
+				t.Errorf("client ids %q", c.ClientIDs)
+			}
+		}},
+		{name: "JWKS_URL moves the keys but not the issuer", env: map[string]string{"JWKS_URL": "http://127.0.0.1:8080/keys.json"}, check: func(t *testing.T, c authorizer.Config) {
+			if c.KeySetURL() != "http://127.0.0.1:8080/keys.json" || c.ExpectedIssuer() != "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123" {
+				t.Errorf("keys %q issuer %q", c.KeySetURL(), c.ExpectedIssuer())
+			}
+		}},
+		{name: "ISSUER replaces the issuer but not the keys", env: map[string]string{"ISSUER": "https://issuer-cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123"}, check: func(t *testing.T, c authorizer.Config) {
+			if c.ExpectedIssuer() != "https://issuer-cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123" || !strings.HasPrefix(c.KeySetURL(), "https://cognito-idp.") {
+				t.Errorf("issuer %q keys %q", c.ExpectedIssuer(), c.KeySetURL())
+			}
+		}},
+		{name: "a GovCloud pool is accepted", env: map[string]string{"USER_POOL_ID": "us-gov-west-1_Xy9"}, check: func(t *testing.T, c authorizer.Config) {
+			if c.Region() != "us-gov-west-1" {
+				t.Errorf("region %q", c.Region())
+			}
+		}},
+		{name: "CLOCK_SKEW is a Go duration", env: map[string]string{"CLOCK_SKEW": "30s"}, check: func(t *testing.T, c authorizer.Config) {
+			if c.ClockSkew != 30*time.Second {
+				t.Errorf("skew %v", c.ClockSkew)
+			}
+		}},
+		{name: "CLOCK_SKEW may be zero", env: map[string]string{"CLOCK_SKEW": "0s"}},
+		{name: "CLOCK_SKEW may be five minutes", env: map[string]string{"CLOCK_SKEW": "5m"}},
+		{name: "https on loopback is fine for JWKS_URL", env: map[string]string{"JWKS_URL": "https://localhost:8443/jwks.json"}},
+		{name: "http on IPv6 loopback is fine for JWKS_URL", env: map[string]string{"JWKS_URL": "http://[::1]:8080/jwks.json"}},
+
+		{name: "a missing USER_POOL_ID fails", env: map[string]string{"USER_POOL_ID": ""}, wantErr: "USER_POOL_ID"},
+		{name: "a USER_POOL_ID without region fails", env: map[string]string{"USER_POOL_ID": "AbC123"}, wantErr: "USER_POOL_ID"},
+		{name: "a USER_POOL_ID with a path fails", env: map[string]string{"USER_POOL_ID": "eu-west-1_AbC/../x"}, wantErr: "USER_POOL_ID"},
+		{name: "a USER_POOL_ID with an upper-case region fails", env: map[string]string{"USER_POOL_ID": "EU-WEST-1_AbC123"}, wantErr: "USER_POOL_ID"},
+		{name: "missing APP_CLIENT_IDS fail", env: map[string]string{"APP_CLIENT_IDS": ""}, wantErr: "APP_CLIENT_IDS"},
+		{name: "blank APP_CLIENT_IDS fail", env: map[string]string{"APP_CLIENT_IDS": " , "}, wantErr: "APP_CLIENT_IDS"},
+		{name: "an empty app client id in the list fails", env: map[string]string{"APP_CLIENT_IDS": "a,,b"}, wantErr: "APP_CLIENT_IDS"},
+		{name: "an app client id with a space fails", env: map[string]string{"APP_CLIENT_IDS": "a b"}, wantErr: "APP_CLIENT_IDS"},
+		{name: "a relative JWKS_URL fails", env: map[string]string{"JWKS_URL": "/jwks.json"}, wantErr: "JWKS_URL"},
+		{name: "a plain-http JWKS_URL off loopback fails", env: map[string]string{"JWKS_URL": "http://example.com/jwks.json"}, wantErr: "JWKS_URL"},
+		{name: "a file JWKS_URL fails", env: map[string]string{"JWKS_URL": "file:///etc/jwks.json"}, wantErr: "JWKS_URL"},
+		{name: "a JWKS_URL with credentials fails", env: map[string]string{"JWKS_URL": "https://u:p@example.com/jwks.json"}, wantErr: "JWKS_URL"},
+		{name: "a plain-http ISSUER off loopback fails", env: map[string]string{"ISSUER": "http://issuer-cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123"}, wantErr: "ISSUER"},
+		{name: "a CLOCK_SKEW without unit fails", env: map[string]string{"CLOCK_SKEW": "60"}, wantErr: "CLOCK_SKEW"},
+		{name: "a negative CLOCK_SKEW fails", env: map[string]string{"CLOCK_SKEW": "-1s"}, wantErr: "CLOCK_SKEW"},
+		{name: "a CLOCK_SKEW over five minutes fails", env: map[string]string{"CLOCK_SKEW": "5m1s"}, wantErr: "CLOCK_SKEW"},
+		{name: "every problem is reported at once", env: map[string]string{"USER_POOL_ID": "", "APP_CLIENT_IDS": ""}, wantErr: "APP_CLIENT_IDS"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{}
+			for k, v := range base {
+				env[k] = v
+			}
+			for k, v := range tt.env {
+				env[k] = v
+			}
+			c, err := authorizer.FromEnv(func(k string) string { return env[k] })
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want one naming %s", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.check != nil {
+				tt.check(t, c)
+			}
+		})
+	}
+}

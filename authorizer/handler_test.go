@@ -1,0 +1,398 @@
+package authorizer_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"maps"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/rolegate/rolegate/authorizer"
+	"github.com/rolegate/rolegate/jwks/jwkstest"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+func TestAllowCarriesTheUserInAFlatStringContext(t *testing.T) {
+	f := newFixture(t)
+	r := f.authorize(t, f.idToken(t, nil), testMethodARN)
+	mustAllow(t, r)
+	want := map[string]any{
+		"sub":           f.iss.Sub("alice"),
+		"username":      "alice",
+		"groups":        "admins,readers",
+		"preferredRole": f.iss.Role("admins"),
+		"roles":         f.iss.Role("admins") + "," + f.iss.Role("readers"),
+		"email":         "alice@example.com",
+	}
+	if !maps.Equal(r.resp.Context, want) {
+		t.Errorf("context = %v, want %v", r.resp.Context, want)
+	}
+	if r.resp.PrincipalID != f.iss.Sub("alice") {
+		t.Errorf("principalId = %q, want the sub", r.resp.PrincipalID)
+	}
+	st := r.resp.PolicyDocument.Statement[0]
+	if r.resp.PolicyDocument.Version != "2012-10-17" || !slices.Equal(st.Action, []string{"execute-api:Invoke"}) {
+		t.Errorf("policy = %+v", r.resp.PolicyDocument)
+	}
+	if r.log["sub"] != f.iss.Sub("alice") || r.log["outcome"] != "allow" || r.log["cached"] != false {
+		t.Errorf("log line = %v", r.log)
+	}
+}
+
+func TestAllowWithoutEmailOmitsIt(t *testing.T) {
+	f := newFixture(t)
+	r := f.authorize(t, f.idToken(t, func(c map[string]any) { delete(c, "email") }), testMethodARN)
+	mustAllow(t, r)
+	if _, ok := r.resp.Context["email"]; ok {
+		t.Errorf("context has an email: %v", r.resp.Context)
+	}
+}
+
+func TestDenyNamesTheUserButNoRole(t *testing.T) {
+	f := newFixture(t)
+	r := f.authorize(t, f.iss.Mint(t, f.iss.IDClaims("bob")), testMethodARN)
+	if r.outcome() != "deny" {
+		t.Fatalf("outcome %q, want deny", r.outcome())
+	}
+	want := map[string]any{"sub": f.iss.Sub("bob"), "username": "bob"}
+	if !maps.Equal(r.resp.Context, want) {
+		t.Errorf("context = %v, want %v", r.resp.Context, want)
+	}
+	if got := r.resp.PolicyDocument.Statement[0].Resource; !slices.Equal(got, []string{testResource}) {
+		t.Errorf("resource = %v, want the stage", got)
+	}
+}
+
+// TestGoldenResponses pins the exact JSON API Gateway receives. Run with -update to rewrite.
+func TestGoldenResponses(t *testing.T) {
+	for _, tt := range []struct {
+		file   string
+		groups []string
+	}{
+		{"authorizer-allow-policy.json", []string{"admins", "readers"}},
+		{"authorizer-deny-policy.json", nil},
+	} {
+		t.Run(tt.file, func(t *testing.T) {
+			f := newFixture(t)
+			r := f.authorize(t, f.iss.Mint(t, f.iss.IDClaims("alice", tt.groups...)), testMethodARN)
+			if r.err != nil {
+				t.Fatal(r.err)
+			}
+			got, err := json.MarshalIndent(r.resp, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, tt.file, append(got, '\n'))
+		})
+	}
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("..", "testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file:\ngot:\n%s\nwant:\n%s", name, got, want)
+	}
+}
+
+// TestSampleEvents feeds the TOKEN events in testdata, as API Gateway sends them, with a fresh token.
+func TestSampleEvents(t *testing.T) {
+	for _, tt := range []struct {
+		file     string
+		resource string
+	}{
+		{"authorizer-token-event.json", testResource},
+		{"authorizer-token-event-root.json", "arn:aws:execute-api:eu-west-1:210987654321:a1b2c3d4e5/v1/*"},
+	} {
+		t.Run(tt.file, func(t *testing.T) {
+			b, err := os.ReadFile(filepath.Join("..", "testdata", tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ev events.APIGatewayCustomAuthorizerRequest
+			if err := json.Unmarshal(b, &ev); err != nil {
+				t.Fatal(err)
+			}
+			if ev.Type != "TOKEN" {
+				t.Fatalf("type %q, want TOKEN", ev.Type)
+			}
+			f := newFixture(t)
+
+			r := f.authorize(t, ev.AuthorizationToken, ev.MethodArn)
+			if r.outcome() != "unauthorized" {
+				t.Errorf("the sample's placeholder token: outcome %q, want unauthorized", r.outcome())
+			}
+
+			r = f.authorize(t, "Bearer "+f.idToken(t, nil), ev.MethodArn)
+			if r.outcome() != "allow" {
+				t.Fatalf("outcome %q (%v), want allow", r.outcome(), r.err)
+			}
+			if got := r.resp.PolicyDocument.Statement[0].Resource; !slices.Equal(got, []string{tt.resource}) {
+				t.Errorf("resource = %v, want [%s]", got, tt.resource)
+			}
+		})
+	}
+}
+
+func TestMethodARN(t *testing.T) {
+	good := []struct{ name, arn, resource string }{
+		{"a method ARN allows its whole stage", testMethodARN, testResource},
+		{"the root resource allows its stage", "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/GET/", testResource},
+		{"a deep resource allows its stage", "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/POST/a/b/c", testResource},
+		{"an ANY method allows its stage", "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/*/whoami", testResource},
+		{"the China partition is kept", "arn:aws-cn:execute-api:cn-north-1:123456789012:abcdef1234/prod/GET/x", "arn:aws-cn:execute-api:cn-north-1:123456789012:abcdef1234/prod/*"},
+		{"the GovCloud partition is kept", "arn:aws-us-gov:execute-api:us-gov-west-1:123456789012:abcdef1234/Stage_2-b/GET/x", "arn:aws-us-gov:execute-api:us-gov-west-1:123456789012:abcdef1234/Stage_2-b/*"},
+	}
+	for _, tt := range good {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			r := f.authorize(t, f.idToken(t, nil), tt.arn)
+			if r.outcome() != "allow" {
+				t.Fatalf("outcome %q (%v), want allow", r.outcome(), r.err)
+			}
+			if got := r.resp.PolicyDocument.Statement[0].Resource; !slices.Equal(got, []string{tt.resource}) {
+				t.Errorf("resource = %v, want [%s]", got, tt.resource)
+			}
+		})
+	}
+
+	bad := []struct{ name, arn string }{
+		{"an empty methodArn", ""},
+		{"a wildcard", "*"},
+		{"an ARN of another service", "arn:aws:lambda:us-east-1:123456789012:abcdef1234/prod/GET/whoami"},
+		{"a partition that is not AWS", "arn:gcp:execute-api:us-east-1:123456789012:abcdef1234/prod/GET/whoami"},
+		{"an empty partition", "arn::execute-api:us-east-1:123456789012:abcdef1234/prod/GET/whoami"},
+		{"a region wildcard", "arn:aws:execute-api:*:123456789012:abcdef1234/prod/GET/whoami"},
+		{"a region without a number", "arn:aws:execute-api:us-east:123456789012:abcdef1234/prod/GET/whoami"},
+		{"an 11-digit account", "arn:aws:execute-api:us-east-1:12345678901:abcdef1234/prod/GET/whoami"},
+		{"an account wildcard", "arn:aws:execute-api:us-east-1:*:abcdef1234/prod/GET/whoami"},
+		{"an API id wildcard", "arn:aws:execute-api:us-east-1:123456789012:*/prod/GET/whoami"},
+		{"an empty API id", "arn:aws:execute-api:us-east-1:123456789012:/prod/GET/whoami"},
+		{"a stage wildcard", "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/*/GET/whoami"},
+		{"an empty stage", "arn:aws:execute-api:us-east-1:123456789012:abcdef1234//GET/whoami"},
+		{"no method", "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod"},
+		{"an empty method", "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod//whoami"},
+		{"a lower-case method", "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/get/whoami"},
+		{"an extra colon segment", "arn:aws:execute-api:us-east-1:123456789012:extra:abcdef1234/prod/GET/whoami"},
+		{"a control character in the resource", "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/GET/who\nami"},
+		{"an oversized methodArn", "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/GET/" + strings.Repeat("a", 4096)},
+	}
+	for _, tt := range bad {
+		t.Run(tt.name+" is an error, never an Allow", func(t *testing.T) {
+			f := newFixture(t)
+			r := f.authorize(t, f.idToken(t, nil), tt.arn)
+			if r.outcome() != "error" || r.reason() != "bad_method_arn" {
+				t.Fatalf("outcome %q reason %q (%v), want error bad_method_arn", r.outcome(), r.reason(), r.err)
+			}
+			if r.err.Error() == "Unauthorized" || r.resp.PolicyDocument.Statement != nil {
+				t.Errorf("got %v, %+v", r.err, r.resp)
+			}
+		})
+	}
+}
+
+func TestKeysUnavailableAtColdStartRecovers(t *testing.T) {
+	f := newFixture(t)
+	tok := f.idToken(t, nil)
+	f.iss.SetFailing(http.StatusServiceUnavailable)
+	r := f.authorize(t, tok, testMethodARN)
+	if r.outcome() != "error" || r.reason() != "keys_unavailable" {
+		t.Fatalf("outcome %q reason %q, want error keys_unavailable", r.outcome(), r.reason())
+	}
+	if strings.Contains(r.err.Error(), "127.0.0.1") {
+		t.Errorf("the error tells the caller where keys come from: %v", r.err)
+	}
+	f.iss.SetFailing(0)
+	f.clock.Advance(time.Minute) // past the JWKS penalty box
+	mustAllow(t, f.authorize(t, tok, testMethodARN))
+}
+
+func TestDecisionCache(t *testing.T) {
+	t.Run("a repeated token is answered without key lookups", func(t *testing.T) {
+		f := newFixture(t)
+		tok := f.idToken(t, nil)
+		first := f.authorize(t, tok, testMethodARN)
+		second := f.authorize(t, "Bearer "+tok, testMethodARN)
+		mustAllow(t, first)
+		mustAllow(t, second)
+		if n := f.keys.n.Load(); n != 1 {
+			t.Errorf("%d key lookups, want 1", n)
+		}
+		if first.cached() || !second.cached() {
+			t.Errorf("cached = %v then %v, want false then true", first.cached(), second.cached())
+		}
+		if !maps.Equal(first.resp.Context, second.resp.Context) || first.resp.PrincipalID != second.resp.PrincipalID {
+			t.Errorf("cached response differs: %+v vs %+v", first.resp, second.resp)
+		}
+	})
+	t.Run("a cached decision yields the policy of the API that asks", func(t *testing.T) {
+		f := newFixture(t)
+		tok := f.idToken(t, nil)
+		mustAllow(t, f.authorize(t, tok, testMethodARN))
+		other := "arn:aws:execute-api:eu-west-1:210987654321:zzz9999999/dev/GET/x"
+		r := f.authorize(t, tok, other)
+		if !r.cached() || !slices.Equal(r.resp.PolicyDocument.Statement[0].Resource, []string{"arn:aws:execute-api:eu-west-1:210987654321:zzz9999999/dev/*"}) {
+			t.Errorf("cached %v, resource %v", r.cached(), r.resp.PolicyDocument.Statement[0].Resource)
+		}
+		if r := f.authorize(t, tok, "arn:aws:execute-api:eu-west-1:210987654321:zzz9999999/*/GET/x"); r.outcome() != "error" {
+			t.Errorf("a cached token with a bad methodArn: outcome %q, want error", r.outcome())
+		}
+	})
+	t.Run("a response's context can be changed without changing the cache", func(t *testing.T) {
+		f := newFixture(t)
+		tok := f.idToken(t, nil)
+		first := f.authorize(t, tok, testMethodARN)
+		first.resp.Context["preferredRole"] = "arn:aws:iam::123456789012:role/root"
+		if got := f.authorize(t, tok, testMethodARN).resp.Context["preferredRole"]; got != f.iss.Role("admins") {
+			t.Errorf("preferredRole = %v after a caller edited an earlier response", got)
+		}
+	})
+	t.Run("a Deny is cached too", func(t *testing.T) {
+		f := newFixture(t)
+		tok := f.iss.Mint(t, f.iss.IDClaims("bob"))
+		f.authorize(t, tok, testMethodARN)
+		if r := f.authorize(t, tok, testMethodARN); r.outcome() != "deny" || !r.cached() {
+			t.Errorf("outcome %q cached %v, want a cached deny", r.outcome(), r.cached())
+		}
+	})
+	t.Run("an invalid token is never cached", func(t *testing.T) {
+		f := newFixture(t)
+		tok := jwkstest.Tamper(f.idToken(t, nil))
+		for range 3 {
+			if r := f.authorize(t, tok, testMethodARN); r.outcome() != "unauthorized" || r.cached() {
+				t.Fatalf("outcome %q cached %v", r.outcome(), r.cached())
+			}
+		}
+		if n := f.keys.n.Load(); n != 3 {
+			t.Errorf("%d key lookups, want 3", n)
+		}
+	})
+	t.Run("a cached decision is not served past exp", func(t *testing.T) {
+		f := newFixture(t)
+		tok := f.idToken(t, at("exp", 2*time.Minute))
+		mustAllow(t, f.authorize(t, tok, testMethodARN))
+		f.clock.Advance(2*time.Minute - time.Second)
+		if r := f.authorize(t, tok, testMethodARN); !r.cached() {
+			t.Errorf("a second before exp: not served from the cache")
+		}
+		// Past exp but within the skew: validated afresh (and still valid), not served from the cache.
+		f.clock.Advance(2 * time.Second)
+		r := f.authorize(t, tok, testMethodARN)
+		mustAllow(t, r)
+		if r.cached() {
+			t.Errorf("a second past exp: served from the cache")
+		}
+		f.clock.Advance(authorizer.DefaultClockSkew)
+		if r := f.authorize(t, tok, testMethodARN); r.outcome() != "unauthorized" || r.reason() != "expired" {
+			t.Errorf("past exp plus skew: outcome %q reason %q, want unauthorized expired", r.outcome(), r.reason())
+		}
+	})
+	t.Run("a token accepted only thanks to the skew is not cached", func(t *testing.T) {
+		f := newFixture(t)
+		tok := f.idToken(t, at("exp", -time.Second))
+		mustAllow(t, f.authorize(t, tok, testMethodARN))
+		if r := f.authorize(t, tok, testMethodARN); r.cached() {
+			t.Errorf("an expired token's decision was cached")
+		}
+	})
+	t.Run("a disabled cache validates every time", func(t *testing.T) {
+		f := newFixture(t, withHandlerOptions(authorizer.WithDecisionCache(0, 0)))
+		tok := f.idToken(t, nil)
+		for range 3 {
+			if r := f.authorize(t, tok, testMethodARN); r.cached() {
+				t.Fatal("served from a disabled cache")
+			}
+		}
+		if n := f.keys.n.Load(); n != 3 {
+			t.Errorf("%d key lookups, want 3", n)
+		}
+	})
+	t.Run("a full cache stops growing", func(t *testing.T) {
+		f := newFixture(t, withHandlerOptions(authorizer.WithDecisionCache(time.Minute, 2)))
+		var toks []string
+		for i := range 3 {
+			toks = append(toks, f.idToken(t, func(c map[string]any) { c["jti"] = string(rune('a' + i)) }))
+			f.authorize(t, toks[i], testMethodARN)
+		}
+		for i, want := range []bool{true, true, false} {
+			if r := f.authorize(t, toks[i], testMethodARN); r.cached() != want {
+				t.Errorf("token %d: cached %v, want %v", i, r.cached(), want)
+			}
+		}
+	})
+}
+
+func TestLogsNeverCarryTheToken(t *testing.T) {
+	f := newFixture(t)
+	tok := f.idToken(t, nil)
+	_, _, sig := parts(t, tok)
+	f.authorize(t, tok, testMethodARN)
+	f.authorize(t, tok, testMethodARN)
+	f.authorize(t, jwkstest.Tamper(tok), testMethodARN)
+	f.authorize(t, tok, "bad")
+	logs := f.logs.String()
+	if n := strings.Count(logs, "\n"); n != 4 {
+		t.Errorf("%d log lines for 4 decisions", n)
+	}
+	for _, secret := range []string{tok, sig[:20], sig[len(sig)-20:], tok[:20]} {
+		if strings.Contains(logs, secret) {
+			t.Fatalf("logs carry token bytes:\n%s", logs)
+		}
+	}
+}
+
+func TestNewRefusesAnInvalidConfig(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Error("New accepted a config without a pool")
+		}
+	}()
+	authorizer.New(authorizer.Config{ClientIDs: []string{"x"}}, failingKeys{errBoom})
+}
+
+// TestConcurrentDecisions runs fresh, cached and refused tokens at once; run it with -race.
+func TestConcurrentDecisions(t *testing.T) {
+	f := newFixture(t)
+	toks := map[string]string{
+		f.idToken(t, nil):                          "allow",
+		f.iss.Mint(t, f.iss.IDClaims("bob")):       "deny",
+		jwkstest.Tamper(f.idToken(t, nil)):         "unauthorized",
+		f.iss.Mint(t, f.iss.AccessClaims("carol")): "unauthorized",
+	}
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 20 {
+				for tok, want := range toks {
+					resp, err := f.h.Handle(ctx, events.APIGatewayCustomAuthorizerRequest{Type: "TOKEN", AuthorizationToken: tok, MethodArn: testMethodARN})
+					if got := (result{resp: resp, err: err}).outcome(); got != want {
+						t.Errorf("outcome %q, want %q", got, want)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+}

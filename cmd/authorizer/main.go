@@ -1,0 +1,38 @@
+// Command authorizer is the rolegate TOKEN authorizer Lambda (bootstrap for the
+// provided.al2023 runtime). It only wires: configuration from the environment,
+// the pool's JWKS cache, a JSON logger on stdout, and authorizer.Handler.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/rolegate/rolegate/authorizer"
+	"github.com/rolegate/rolegate/jwks"
+)
+
+func main() {
+	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	cfg, err := authorizer.FromEnv(os.Getenv)
+	if err != nil {
+		// A bad configuration fails the cold start, loudly, instead of every request.
+		log.Error("invalid configuration", "error", err)
+		os.Exit(1)
+	}
+	keys := jwks.NewCache(cfg.KeySetURL(), jwks.Options{
+		Client: &http.Client{Timeout: 3 * time.Second},
+		Logger: log,
+	})
+	// Fetch at init, where the time is free; on failure the first request tries again.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	if err := keys.Prefetch(ctx); err != nil {
+		log.Warn("prefetching the key set failed; will retry on first request", "error", err)
+	}
+	cancel()
+	lambda.Start(authorizer.New(cfg, keys, authorizer.WithLogger(log)).Handle)
+}

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/rolegate/rolegate/internal/rie"
+	"github.com/rolegate/rolegate/jwks/jwkstest"
+)
+
+const methodARN = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/GET/whoami"
+
+// TestBootstrapUnderRIE builds the real bootstrap and runs it under the Lambda Runtime Interface Emulator, against
+// a loopback pool on the real clock (the binary uses time.Now), sending TOKEN events as API Gateway does.
+func TestBootstrapUnderRIE(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the bootstrap")
+	}
+	iss := jwkstest.NewIssuer(t)
+	bin := rie.BuildT(t, "./cmd/authorizer")
+	logs := &syncBuffer{}
+	fn := rie.StartT(t, rie.Options{
+		Bootstrap:    bin,
+		FunctionName: "authorizer",
+		Env: []string{
+			"USER_POOL_ID=" + iss.PoolID,
+			"APP_CLIENT_IDS=otherclient," + iss.ClientID,
+			"JWKS_URL=" + iss.URL,
+		},
+		Log: logs,
+	})
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("function output:\n%s", logs.String())
+		}
+	})
+	invocations := 0
+	invoke := func(t *testing.T, token string) []byte {
+		t.Helper()
+		invocations++
+		ev, err := json.Marshal(events.APIGatewayCustomAuthorizerRequest{Type: "TOKEN", AuthorizationToken: token, MethodArn: methodARN})
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := fn.Invoke(context.Background(), ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return body
+	}
+	valid := iss.Mint(t, iss.IDClaims("alice", "admins"))
+
+	t.Run("a valid ID token is allowed with the user in the context", func(t *testing.T) {
+		body := invoke(t, "Bearer "+valid)
+		var resp events.APIGatewayCustomAuthorizerResponse
+		if err := json.Unmarshal(body, &resp); err != nil {
+			t.Fatalf("%v: %s", err, body)
+		}
+		if resp.PrincipalID != iss.Sub("alice") || len(resp.PolicyDocument.Statement) != 1 {
+			t.Fatalf("response %s", body)
+		}
+		st := resp.PolicyDocument.Statement[0]
+		if st.Effect != "Allow" || len(st.Resource) != 1 || st.Resource[0] != "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/*" {
+			t.Errorf("statement %+v", st)
+		}
+		if resp.Context["preferredRole"] != iss.Role("admins") || resp.Context["username"] != "alice" || resp.Context["groups"] != "admins" {
+			t.Errorf("context %v", resp.Context)
+		}
+	})
+
+	for _, tt := range []struct{ name, token string }{
+		{"a tampered token answers Unauthorized", jwkstest.Tamper(valid)},
+		{"an access token answers Unauthorized", iss.Mint(t, iss.AccessClaims("alice"))},
+		{"garbage answers Unauthorized", "Bearer not-a-token"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			body := invoke(t, tt.token)
+			if msg, isErr := rie.ParseError(body); !isErr || msg != "Unauthorized" {
+				t.Fatalf("body %s, want errorMessage Unauthorized", body)
+			}
+		})
+	}
+
+	t.Run("a user without a role is denied", func(t *testing.T) {
+		body := invoke(t, iss.Mint(t, iss.IDClaims("bob")))
+		var resp events.APIGatewayCustomAuthorizerResponse
+		if err := json.Unmarshal(body, &resp); err != nil || len(resp.PolicyDocument.Statement) != 1 || resp.PolicyDocument.Statement[0].Effect != "Deny" {
+			t.Fatalf("body %s, want a Deny policy", body)
+		}
+	})
+
+	t.Run("every decision is one JSON log line without the token", func(t *testing.T) {
+		var decisions int
+		for line := range strings.SplitSeq(logs.String(), "\n") {
+			if strings.Contains(line, valid[len(valid)-40:]) {
+				t.Errorf("log carries the token: %s", line)
+			}
+			var rec map[string]any
+			if json.Unmarshal([]byte(line), &rec) == nil && rec["msg"] == "authorizer decision" {
+				decisions++
+				if id, _ := rec["requestId"].(string); id == "" {
+					t.Errorf("decision without request id: %s", line)
+				}
+			}
+		}
+		if decisions != invocations {
+			t.Errorf("%d decision lines for %d invocations:\n%s", decisions, invocations, logs.String())
+		}
+	})
+}
+
+// TestBootstrapRefusesBadConfiguration checks that a misconfigured function fails its cold start, loudly.
+func TestBootstrapRefusesBadConfiguration(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the bootstrap")
+	}
+	bin := rie.BuildT(t, "./cmd/authorizer")
+	logs := &syncBuffer{}
+	fn := rie.StartT(t, rie.Options{Bootstrap: bin, Env: []string{"USER_POOL_ID=nonsense"}, Log: logs})
+	body, err := fn.Invoke(context.Background(), []byte(`{"type":"TOKEN","authorizationToken":"x","methodArn":"`+methodARN+`"}`))
+	if err == nil {
+		if _, isErr := rie.ParseError(body); !isErr {
+			t.Fatalf("a misconfigured function answered %s", body)
+		}
+	}
+	if !strings.Contains(logs.String(), "invalid configuration") || !strings.Contains(logs.String(), "APP_CLIENT_IDS") {
+		t.Errorf("the cold start did not say what is wrong:\n%s", logs.String())
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
