@@ -1,0 +1,261 @@
+// Command rolegate-local runs rolegate on this machine, without AWS or Docker:
+//
+//	rolegate-local run                     the whole stack on 127.0.0.1:$PORT (default 3000) until Ctrl-C
+//	rolegate-local token -user alice -group admins [-expired] [-claim k=v]...
+//	                                       an ID token the running stack accepts
+//	rolegate-local loadtest [-n 1000] [-users 10] [-concurrency 10]
+//	                                       requests through a fresh local stack, with latency and call counts
+//
+// It is wiring only; the local gateway, issuer and stack live in deploy/local.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/rolegate/rolegate/deploy/local"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+	}
+	var err error
+	switch os.Args[1] {
+	case "run":
+		err = runCmd(os.Args[2:])
+	case "token":
+		err = tokenCmd(os.Args[2:])
+	case "loadtest":
+		err = loadtestCmd(os.Args[2:])
+	default:
+		usage()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "rolegate-local:", err)
+		os.Exit(1)
+	}
+}
+
+func usage() {
+	fmt.Fprintln(os.Stderr, "usage: rolegate-local run | token -user NAME -group G1[,G2] [-expired] [-claim k=v] | loadtest [-n N] [-users M] [-concurrency C]")
+	os.Exit(2)
+}
+
+// paths are the repository's template and the local state directory.
+type paths struct{ template, state string }
+
+func repoPaths(fs *flag.FlagSet) func() (paths, error) {
+	template := fs.String("template", "", "CloudFormation template (default deploy/template.yaml of the repository)")
+	state := fs.String("state", "", "state directory for the issuer key and logs (default build/local of the repository)")
+	return func() (paths, error) {
+		cwd, err := os.Getwd()
+		if err != nil {
+			return paths{}, err
+		}
+		root, err := local.FindModuleRoot(cwd)
+		if err != nil {
+			return paths{}, err
+		}
+		p := paths{template: *template, state: *state}
+		if p.template == "" {
+			p.template = filepath.Join(root, "deploy", "template.yaml")
+		}
+		if p.state == "" {
+			p.state = filepath.Join(root, "build", "local")
+		}
+		return p, os.MkdirAll(p.state, 0o700)
+	}
+}
+
+func runCmd(args []string) error {
+	fs := flag.NewFlagSet("run", flag.ExitOnError)
+	port := fs.Int("port", envInt("PORT", 3000), "gateway port on 127.0.0.1 (PORT)")
+	getPaths := repoPaths(fs)
+	_ = fs.Parse(args)
+	p, err := getPaths()
+	if err != nil {
+		return err
+	}
+	settings, err := local.LoadSettings(p.template)
+	if err != nil {
+		return err
+	}
+	issuer, err := local.LoadIssuer(p.state)
+	if err != nil {
+		return err
+	}
+	motoLog, err := os.Create(filepath.Join(p.state, "moto.log"))
+	if err != nil {
+		return err
+	}
+	defer motoLog.Close()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	fmt.Fprintf(os.Stderr, "rolegate-local: building the functions and starting moto_server (%s)...\n", settings.Source)
+	stack, err := local.StartStack(ctx, local.StackOptions{
+		Addr:        "127.0.0.1:" + strconv.Itoa(*port),
+		Settings:    settings,
+		Issuer:      issuer,
+		BuildDir:    p.state,
+		FunctionLog: os.Stderr,
+		MotoLog:     motoLog,
+		Logger:      slog.New(slog.NewJSONHandler(os.Stderr, nil)).With("component", "gateway"),
+	})
+	if errors.Is(err, local.ErrPortInUse) {
+		return fmt.Errorf("%w: stop what listens there or choose another port, e.g. PORT=%d make run", err, *port+1)
+	}
+	if err != nil {
+		return err
+	}
+	defer stack.Close()
+	// The JWKS port may have moved; `token` in another terminal reads this.
+	if err := issuer.Save(p.state); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "rolegate-local: moto_server logs to %s\n", motoLog.Name())
+	if err := stack.Welcome(os.Stdout, time.Now()); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	fmt.Fprintln(os.Stderr, "\nrolegate-local: stopping moto_server, the emulators and the gateway")
+	return stack.Close()
+}
+
+// claimFlags collects repeated -claim k=v.
+type claimFlags map[string]any
+
+func (c claimFlags) String() string { return "" }
+
+// Set parses k=v; v is read as JSON when it is JSON (numbers, true, lists,
+// null to remove the claim) and as a plain string otherwise.
+func (c claimFlags) Set(s string) error {
+	k, v, ok := strings.Cut(s, "=")
+	if !ok || k == "" {
+		return errors.New("want key=value")
+	}
+	var parsed any
+	if err := json.Unmarshal([]byte(v), &parsed); err == nil {
+		c[k] = parsed
+	} else {
+		c[k] = v
+	}
+	return nil
+}
+
+func tokenCmd(args []string) error {
+	fs := flag.NewFlagSet("token", flag.ExitOnError)
+	user := fs.String("user", "", "user name (cognito:username)")
+	groups := fs.String("group", "", "groups, comma-separated (empty: no group)")
+	expired := fs.Bool("expired", false, "mint a token that expired an hour ago")
+	extra := claimFlags{}
+	fs.Var(extra, "claim", "extra claim key=value (repeatable; JSON values allowed, null removes a claim)")
+	getPaths := repoPaths(fs)
+	_ = fs.Parse(args)
+	p, err := getPaths()
+	if err != nil {
+		return err
+	}
+	settings, err := local.LoadSettings(p.template)
+	if err != nil {
+		return err
+	}
+	issuer, err := local.LoadIssuer(p.state)
+	if err != nil {
+		return err
+	}
+	var gs []string
+	for g := range strings.SplitSeq(*groups, ",") {
+		if g = strings.TrimSpace(g); g != "" {
+			gs = append(gs, g)
+		}
+	}
+	claims, err := settings.IDClaims(issuer, local.TokenRequest{User: *user, Groups: gs, Expired: *expired, Extra: extra}, time.Now())
+	if err != nil {
+		return err
+	}
+	tok, err := issuer.Mint(claims)
+	if err != nil {
+		return err
+	}
+	fmt.Println(tok)
+	return nil
+}
+
+func loadtestCmd(args []string) error {
+	fs := flag.NewFlagSet("loadtest", flag.ExitOnError)
+	n := fs.Int("n", 1000, "number of requests")
+	users := fs.Int("users", 10, "number of distinct users (tokens), spread over the groups")
+	concurrency := fs.Int("concurrency", 10, "requests in flight at once")
+	timeout := fs.Duration("timeout", 5*time.Minute, "give up after this long")
+	getPaths := repoPaths(fs)
+	_ = fs.Parse(args)
+	if *n < 1 || *users < 1 || *concurrency < 1 {
+		return errors.New("-n, -users and -concurrency must be at least 1")
+	}
+	p, err := getPaths()
+	if err != nil {
+		return err
+	}
+	settings, err := local.LoadSettings(p.template)
+	if err != nil {
+		return err
+	}
+	issuer, err := local.NewIssuer()
+	if err != nil {
+		return err
+	}
+	logPath := filepath.Join(p.state, "loadtest.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return err
+	}
+	defer logFile.Close()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	fmt.Fprintln(os.Stderr, "loadtest: starting a fresh local stack...")
+	stack, err := local.StartStack(ctx, local.StackOptions{
+		Addr: "127.0.0.1:0", Settings: settings, Issuer: issuer, BuildDir: p.state,
+		FunctionLog: logFile, MotoLog: logFile,
+	})
+	if err != nil {
+		return err
+	}
+	defer stack.Close()
+	plan, err := local.PlanLoad(stack, *users, time.Now())
+	if err != nil {
+		return err
+	}
+	url := stack.URL + plan.Path
+	fmt.Fprintf(os.Stderr, "loadtest: %d requests from %d users, %d in flight, GET %s\n", *n, *users, *concurrency, url)
+	rep := local.RunLoad(ctx, local.LoadOptions{URL: url, Tokens: plan.Tokens, Requests: *n, Concurrency: *concurrency, Check: plan.Check})
+	res := local.LoadResult{LoadReport: rep, Gateway: stack.Gateway.Stats(), AssumeRoleCalls: stack.AssumeRoleCalls()}
+	res.Write(os.Stdout)
+	fmt.Printf("logs                   %s\n", logPath)
+	if rep.Errors > 0 {
+		return fmt.Errorf("%d of %d requests failed; first: %s", rep.Errors, rep.Requests, rep.FirstError)
+	}
+	return nil
+}
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,39 @@
+package main
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestClaimFlags(t *testing.T) {
+	tests := []struct {
+		name string
+		arg  string
+		key  string
+		want any
+	}{
+		{"a plain value is a string", "custom:team=blue", "custom:team", "blue"},
+		{"a number is a number", "exp=123", "exp", float64(123)},
+		{"a JSON list is a list", `cognito:groups=["a","b"]`, "cognito:groups", []any{"a", "b"}},
+		{"null removes the claim", "aud=null", "aud", nil},
+		{"an empty value is an empty string", "email=", "email", ""},
+		{"a value may hold =", "x=a=b", "x", "a=b"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := claimFlags{}
+			if err := c.Set(tt.arg); err != nil {
+				t.Fatal(err)
+			}
+			got, ok := c[tt.key]
+			if !ok || !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("claims = %#v, want %s=%#v", c, tt.key, tt.want)
+			}
+		})
+	}
+	for _, bad := range []string{"novalue", "=x"} {
+		if err := (claimFlags{}).Set(bad); err == nil {
+			t.Errorf("Set(%q) accepted", bad)
+		}
+	}
+}

@@ -1,0 +1,120 @@
+package local
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// unauthorizedMessage is the one error message a Lambda authorizer uses to
+// make API Gateway answer 401, and the message of that 401.
+const unauthorizedMessage = "Unauthorized"
+
+// Outcomes of asking the authorizer, mapped to statuses in one place
+// (Gateway.authorize's caller).
+var (
+	// ErrUnauthorized: the authorizer failed with exactly "Unauthorized" (401).
+	ErrUnauthorized = errors.New("authorizer: " + unauthorizedMessage)
+	// ErrAuthorizerFailure: the authorizer failed with any other error, or
+	// could not be invoked (500).
+	ErrAuthorizerFailure = errors.New("authorizer failed")
+	// ErrAuthorizerConfig: the authorizer answered something API Gateway
+	// cannot use as a policy (500).
+	ErrAuthorizerConfig = errors.New("authorizer returned an unusable response")
+)
+
+// AuthorizerResult is a decoded Lambda authorizer response.
+type AuthorizerResult struct {
+	PrincipalID string
+	Policy      Policy
+	// Context holds the authorizer's context, every value as the string API
+	// Gateway hands to a proxy integration.
+	Context map[string]string
+
+	latency time.Duration // how long the invocation took
+}
+
+// functionError is how a Lambda invoke reports that the function failed.
+type functionError struct {
+	ErrorMessage *string `json:"errorMessage"`
+	ErrorType    string  `json:"errorType"`
+}
+
+func parseFunctionError(b []byte) (string, bool) {
+	var fe functionError
+	if json.Unmarshal(b, &fe) != nil || fe.ErrorMessage == nil {
+		return "", false
+	}
+	return *fe.ErrorMessage, true
+}
+
+// ParseAuthorizerResponse decodes what the authorizer function returned,
+// classifying failures with ErrUnauthorized, ErrAuthorizerFailure and
+// ErrAuthorizerConfig.
+func ParseAuthorizerResponse(b []byte) (*AuthorizerResult, error) {
+	if msg, ok := parseFunctionError(b); ok {
+		if msg == unauthorizedMessage {
+			return nil, ErrUnauthorized
+		}
+		return nil, fmt.Errorf("%w: function error", ErrAuthorizerFailure)
+	}
+	var raw struct {
+		PrincipalID    *string                    `json:"principalId"`
+		PolicyDocument json.RawMessage            `json:"policyDocument"`
+		Context        map[string]json.RawMessage `json:"context"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrAuthorizerConfig, err)
+	}
+	if raw.PrincipalID == nil {
+		return nil, fmt.Errorf("%w: no principalId", ErrAuthorizerConfig)
+	}
+	if len(raw.PolicyDocument) == 0 {
+		return nil, fmt.Errorf("%w: no policyDocument", ErrAuthorizerConfig)
+	}
+	p, err := ParsePolicy(raw.PolicyDocument)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrAuthorizerConfig, err)
+	}
+	res := &AuthorizerResult{PrincipalID: *raw.PrincipalID, Policy: p, Context: make(map[string]string, len(raw.Context))}
+	for k, v := range raw.Context {
+		s, ok, err := contextValue(v)
+		if err != nil {
+			return nil, fmt.Errorf("%w: context %q: %v", ErrAuthorizerConfig, k, err)
+		}
+		if ok {
+			res.Context[k] = s
+		}
+	}
+	return res, nil
+}
+
+// contextValue turns one authorizer context value into the string a proxy
+// integration sees. API Gateway refuses objects and arrays there.
+func contextValue(v json.RawMessage) (string, bool, error) {
+	v = bytes.TrimSpace(v)
+	if len(v) == 0 {
+		return "", false, errors.New("empty value")
+	}
+	switch v[0] {
+	case '"':
+		var s string
+		err := json.Unmarshal(v, &s)
+		return s, err == nil, err
+	case 't', 'f':
+		var b bool
+		err := json.Unmarshal(v, &b)
+		return strconv.FormatBool(b), err == nil, err
+	case 'n':
+		return "", false, nil
+	case '{', '[':
+		return "", false, errors.New("objects and arrays are not allowed")
+	default:
+		var n json.Number
+		err := json.Unmarshal(v, &n)
+		return n.String(), err == nil, err
+	}
+}

@@ -1,0 +1,145 @@
+package local
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func role(name string) string { return "arn:aws:iam::123456789012:role/" + name }
+
+func TestPreferredRole(t *testing.T) {
+	admins := Group{Name: "admins", Precedence: 1, RoleName: "admins"}
+	readers := Group{Name: "readers", Precedence: 10, RoleName: "readers"}
+	auditors := Group{Name: "auditors", Precedence: 1, RoleName: "auditors"}
+	adminsToo := Group{Name: "admins-too", Precedence: 1, RoleName: "admins"}
+	roleless := Group{Name: "roleless", Precedence: 0}
+	unranked := Group{Name: "unranked", Precedence: NoPrecedence, RoleName: "unranked"}
+	unranked2 := Group{Name: "unranked2", Precedence: NoPrecedence, RoleName: "unranked2"}
+	tests := []struct {
+		name   string
+		groups []Group
+		want   string
+	}{
+		{"no group gives no preferred role", nil, ""},
+		{"one group gives its role", []Group{readers}, role("readers")},
+		{"the lowest precedence wins", []Group{readers, admins}, role("admins")},
+		{"order does not matter", []Group{admins, readers}, role("admins")},
+		{"equal lowest precedence with different roles gives none", []Group{admins, auditors, readers}, ""},
+		{"equal lowest precedence with the same role gives that role", []Group{admins, adminsToo}, role("admins")},
+		{"a tie above the lowest precedence does not matter", []Group{readers, Group{Name: "r2", Precedence: 10, RoleName: "r2"}, admins}, role("admins")},
+		{"a group without a role takes no part", []Group{roleless, readers}, role("readers")},
+		{"a group without precedence ranks after one with", []Group{unranked, readers}, role("readers")},
+		{"a group without precedence alone gives its role", []Group{unranked}, role("unranked")},
+		{"two groups without precedence and different roles give none", []Group{unranked, unranked2}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := PreferredRole(tt.groups); got != tt.want {
+				t.Errorf("PreferredRole = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestIDClaims(t *testing.T) {
+	s := DefaultSettings()
+	iss, err := NewIssuer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+
+	c, err := s.IDClaims(iss, TokenRequest{User: "alice", Groups: []string{"readers", "admins"}}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"iss is the pool's Cognito URL", c["iss"], "https://cognito-idp.us-east-1.amazonaws.com/" + iss.PoolID},
+		{"aud is the app client", c["aud"], iss.ClientID},
+		{"token_use is id", c["token_use"], "id"},
+		{"cognito:username is the user", c["cognito:username"], "alice"},
+		{"email is derived", c["email"], "alice@example.com"},
+		{"iat is now", c["iat"], now.Unix()},
+		{"exp is an hour later", c["exp"], now.Add(time.Hour).Unix()},
+		{"preferred role by precedence", c["cognito:preferred_role"], role("rolegate-local-admins")},
+		{"sub is stable per user", c["sub"], iss.Sub("alice")},
+	}
+	for _, ch := range checks {
+		if ch.got != ch.want {
+			t.Errorf("%s: got %v, want %v", ch.name, ch.got, ch.want)
+		}
+	}
+	if g := c["cognito:groups"].([]string); !slices.Equal(g, []string{"readers", "admins"}) {
+		t.Errorf("cognito:groups = %v", g)
+	}
+	if r := c["cognito:roles"].([]string); !slices.Equal(r, []string{role("rolegate-local-readers"), role("rolegate-local-admins")}) {
+		t.Errorf("cognito:roles = %v", r)
+	}
+	if iss.Sub("alice") == iss.Sub("bob") {
+		t.Error("two users share a sub")
+	}
+}
+
+func TestIDClaimsVariants(t *testing.T) {
+	s := DefaultSettings()
+	iss, err := NewIssuer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name   string
+		req    TokenRequest
+		check  func(t *testing.T, c map[string]any)
+		errHas string
+	}{
+		{name: "an expired token expired before now", req: TokenRequest{User: "a", Groups: []string{"admins"}, Expired: true},
+			check: func(t *testing.T, c map[string]any) {
+				if exp := c["exp"].(int64); exp >= now.Unix() {
+					t.Errorf("exp %d not before now %d", exp, now.Unix())
+				}
+			}},
+		{name: "no group means no role claims", req: TokenRequest{User: "a"},
+			check: func(t *testing.T, c map[string]any) {
+				for _, k := range []string{"cognito:groups", "cognito:roles", "cognito:preferred_role"} {
+					if _, ok := c[k]; ok {
+						t.Errorf("%s present", k)
+					}
+				}
+			}},
+		{name: "extra claims override and nil removes", req: TokenRequest{User: "a", Groups: []string{"admins"}, Extra: map[string]any{"token_use": "access", "aud": nil, "custom:team": "blue"}},
+			check: func(t *testing.T, c map[string]any) {
+				if _, ok := c["aud"]; ok || c["token_use"] != "access" || c["custom:team"] != "blue" {
+					t.Errorf("claims = %v", c)
+				}
+			}},
+		{name: "a repeated group counts once", req: TokenRequest{User: "a", Groups: []string{"admins", "admins"}},
+			check: func(t *testing.T, c map[string]any) {
+				if g := c["cognito:groups"].([]string); len(g) != 1 {
+					t.Errorf("groups = %v", g)
+				}
+			}},
+		{name: "an unknown group is an error naming the known ones", req: TokenRequest{User: "a", Groups: []string{"admin"}}, errHas: "admins, readers"},
+		{name: "a missing user is an error", req: TokenRequest{Groups: []string{"admins"}}, errHas: "user"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := s.IDClaims(iss, tt.req, now)
+			if tt.errHas != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.errHas) {
+					t.Fatalf("err = %v, want one mentioning %q", err, tt.errHas)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, c)
+		})
+	}
+}

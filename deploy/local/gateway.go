@@ -1,0 +1,457 @@
+package local
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+// Invoker invokes one Lambda function synchronously, as Lambda's Invoke API
+// does: the payload in, the function's response or its error object
+// ({"errorMessage":…}) out. *rie.Function is one.
+type Invoker interface {
+	Invoke(ctx context.Context, payload []byte) ([]byte, error)
+}
+
+// Config describes the REST API stage the gateway stands in for.
+type Config struct {
+	Routes []Route
+	// Identity is the TOKEN authorizer's identity source and validation.
+	Identity Identity
+	// TTL is AuthorizerResultTtlInSeconds; zero disables the result cache.
+	TTL time.Duration
+	// Responses are the API's gateway responses by response type.
+	Responses map[string]GatewayResponse
+
+	Region    string // e.g. us-east-1
+	AccountID string // 12 digits
+	APIID     string // the REST API id in methodArn and requestContext
+	Stage     string // e.g. local
+
+	// AuthorizerTimeout bounds one authorizer invocation (default 10s).
+	AuthorizerTimeout time.Duration
+	// IntegrationTimeout bounds one backend invocation (default 29s, API
+	// Gateway's own limit).
+	IntegrationTimeout time.Duration
+}
+
+// Validate reports the first setting that would make the gateway misbehave.
+func (c Config) Validate() error {
+	if len(c.Routes) == 0 {
+		return errors.New("gateway: no routes")
+	}
+	for _, r := range c.Routes {
+		if err := r.validate(); err != nil {
+			return fmt.Errorf("gateway: %w", err)
+		}
+		if r.Authorized && c.Identity.Header == "" {
+			return fmt.Errorf("gateway: route %s uses the authorizer but no identity source is set", r)
+		}
+	}
+	if c.TTL < 0 || c.TTL > time.Hour {
+		return fmt.Errorf("gateway: authorizer TTL %s outside 0..3600s", c.TTL)
+	}
+	if c.Region == "" || len(c.AccountID) != 12 || c.APIID == "" || c.Stage == "" {
+		return errors.New("gateway: region, 12-digit account id, API id and stage are required")
+	}
+	return nil
+}
+
+// Deps are the gateway's collaborators.
+type Deps struct {
+	Authorizer Invoker // the TOKEN authorizer function
+	Backend    Invoker // the proxy integration function
+	Now        func() time.Time
+	Logger     *slog.Logger
+	// RequestID makes request ids; default random UUIDs.
+	RequestID func() string
+}
+
+// Gateway is a local stand-in for one stage of an API Gateway REST API with a
+// Lambda TOKEN authorizer and Lambda proxy integrations.
+type Gateway struct {
+	cfg    Config
+	d      Deps
+	router *router
+	cache  *resultCache
+
+	requests        atomic.Int64
+	authInvocations atomic.Int64
+	authCacheHits   atomic.Int64
+	backendInvokes  atomic.Int64
+}
+
+// Stats counts what the gateway did since it started.
+type Stats struct {
+	Requests              int64
+	AuthorizerInvocations int64
+	AuthorizerCacheHits   int64
+	BackendInvocations    int64
+}
+
+// NewGateway validates c and returns a gateway ready to serve.
+func NewGateway(c Config, d Deps) (*Gateway, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	if d.Authorizer == nil || d.Backend == nil {
+		return nil, errors.New("gateway: authorizer and backend invokers are required")
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.RequestID == nil {
+		d.RequestID = newUUID
+	}
+	if c.AuthorizerTimeout <= 0 {
+		c.AuthorizerTimeout = 10 * time.Second
+	}
+	if c.IntegrationTimeout <= 0 {
+		c.IntegrationTimeout = 29 * time.Second
+	}
+	return &Gateway{cfg: c, d: d, router: newRouter(c.Routes), cache: newResultCache(c.TTL, d.Now, 0)}, nil
+}
+
+// Stats returns the counters so far.
+func (g *Gateway) Stats() Stats {
+	return Stats{
+		Requests:              g.requests.Load(),
+		AuthorizerInvocations: g.authInvocations.Load(),
+		AuthorizerCacheHits:   g.authCacheHits.Load(),
+		BackendInvocations:    g.backendInvokes.Load(),
+	}
+}
+
+// maxRequestBody is API Gateway's payload limit.
+const maxRequestBody = 10 << 20
+
+// reply is one HTTP answer plus what the log line says about it.
+type reply struct {
+	status  int
+	header  http.Header
+	body    []byte
+	outcome string // reason class
+	authz   string // none, invoked, cached
+	route   string
+}
+
+// ServeHTTP handles one request as API Gateway would.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	g.requests.Add(1)
+	start := g.d.Now()
+	id := g.d.RequestID()
+	rep := g.serve(r, id, start)
+	for k, vs := range rep.header {
+		w.Header()[k] = vs
+	}
+	w.WriteHeader(rep.status)
+	_, _ = w.Write(rep.body)
+	g.d.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+		slog.String("request_id", id),
+		slog.String("method", r.Method),
+		slog.String("route", rep.route),
+		slog.Int("status", rep.status),
+		slog.String("outcome", rep.outcome),
+		slog.String("authorizer", rep.authz),
+		slog.Int64("duration_ms", g.d.Now().Sub(start).Milliseconds()),
+	)
+}
+
+func (g *Gateway) fail(e gatewayError, id, outcome string) reply {
+	status, h, body := e.render(g.cfg.Responses, id)
+	return reply{status: status, header: h, body: body, outcome: outcome}
+}
+
+func (g *Gateway) serve(r *http.Request, id string, start time.Time) reply {
+	route, params, ok := g.router.match(r.Method, r.URL.Path)
+	if !ok {
+		rep := g.fail(errResponseMissingToken, id, "no_route")
+		rep.authz = "none"
+		return rep
+	}
+	rep := g.serveRoute(r, route, params, id, start)
+	rep.route = route.String()
+	return rep
+}
+
+func (g *Gateway) serveRoute(r *http.Request, route Route, params map[string]string, id string, start time.Time) reply {
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxRequestBody))
+	if err != nil {
+		return g.fail(errResponseTooLarge, id, "request_too_large")
+	}
+	var authz map[string]any
+	authzState := "none"
+	if route.Authorized {
+		methodArn := fmt.Sprintf("arn:aws:execute-api:%s:%s:%s/%s/%s%s",
+			g.cfg.Region, g.cfg.AccountID, g.cfg.APIID, g.cfg.Stage, r.Method, r.URL.Path)
+		token, err := g.cfg.Identity.Token(r.Header)
+		if err != nil {
+			rep := g.fail(errResponseUnauthorized, id, "no_identity")
+			rep.authz = authzState
+			return rep
+		}
+		res, cached, rep, ok := g.authorize(r.Context(), token, methodArn, id)
+		authzState = "invoked"
+		if cached {
+			authzState = "cached"
+		}
+		if !ok {
+			rep.authz = authzState
+			return rep
+		}
+		authz = make(map[string]any, len(res.Context)+2)
+		for k, v := range res.Context {
+			authz[k] = v
+		}
+		authz["principalId"] = res.PrincipalID
+		latency := int64(0)
+		if !cached {
+			latency = res.latency.Milliseconds()
+		}
+		authz["integrationLatency"] = latency
+	}
+	ev := g.proxyEvent(r, route, params, body, authz, id, start)
+	rep := g.integrate(r.Context(), ev, id)
+	rep.authz = authzState
+	return rep
+}
+
+// authorize runs (or reuses) the authorizer for token and evaluates its
+// policy for methodArn. This is the one place outcomes become statuses. When
+// ok is false, rep is the answer to send.
+func (g *Gateway) authorize(ctx context.Context, token, methodArn, id string) (res *AuthorizerResult, cached bool, rep reply, ok bool) {
+	res, cached, err := g.cache.do(ctx, token, func() (*AuthorizerResult, error) {
+		return g.invokeAuthorizer(ctx, token, methodArn)
+	})
+	if cached {
+		g.authCacheHits.Add(1)
+	}
+	switch {
+	case errors.Is(err, ErrUnauthorized):
+		return nil, cached, g.fail(errResponseUnauthorized, id, "unauthorized"), false
+	case errors.Is(err, ErrAuthorizerConfig):
+		g.d.Logger.Warn("authorizer response unusable", "request_id", id, "error", err)
+		return nil, cached, g.fail(errResponseAuthorizerConfig, id, "authorizer_config"), false
+	case err != nil:
+		g.d.Logger.Warn("authorizer failed", "request_id", id, "error", err)
+		return nil, cached, g.fail(errResponseAuthorizerFailure, id, "authorizer_failure"), false
+	}
+	switch res.Policy.Evaluate(InvokeAction, methodArn) {
+	case Allow:
+		return res, cached, reply{}, true
+	case ExplicitDeny:
+		return nil, cached, g.fail(errResponseExplicitDeny, id, "explicit_deny"), false
+	default:
+		return nil, cached, g.fail(errResponseImplicitDeny, id, "implicit_deny"), false
+	}
+}
+
+func (g *Gateway) invokeAuthorizer(ctx context.Context, token, methodArn string) (*AuthorizerResult, error) {
+	g.authInvocations.Add(1)
+	payload, err := json.Marshal(events.APIGatewayCustomAuthorizerRequest{
+		Type: "TOKEN", AuthorizationToken: token, MethodArn: methodArn,
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Other requests may be waiting on this invocation; one client hanging
+	// up must not fail them all.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), g.cfg.AuthorizerTimeout)
+	defer cancel()
+	t0 := g.d.Now()
+	out, err := g.d.Authorizer.Invoke(ctx, payload)
+	if err != nil {
+		return nil, fmt.Errorf("%w: invoke: %v", ErrAuthorizerFailure, err)
+	}
+	res, err := ParseAuthorizerResponse(out)
+	if err != nil {
+		return nil, err
+	}
+	res.latency = g.d.Now().Sub(t0)
+	return res, nil
+}
+
+// proxyEvent builds the Lambda proxy integration event for r.
+func (g *Gateway) proxyEvent(r *http.Request, route Route, params map[string]string, body []byte, authz map[string]any, id string, start time.Time) events.APIGatewayProxyRequest {
+	sourceIP := r.RemoteAddr
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		sourceIP = host
+	}
+	hdr := r.Header.Clone()
+	// net/http moves Host out of the header map; API Gateway passes it on.
+	hdr.Set("Host", r.Host)
+	hdr.Set("X-Forwarded-For", sourceIP)
+	hdr.Set("X-Forwarded-Proto", "http")
+	if _, port, err := net.SplitHostPort(r.Host); err == nil {
+		hdr.Set("X-Forwarded-Port", port)
+	}
+	headers, multiHeaders := flatten(hdr)
+	query, multiQuery := flatten(r.URL.Query())
+	ev := events.APIGatewayProxyRequest{
+		Resource:                        route.Path,
+		Path:                            r.URL.Path,
+		HTTPMethod:                      r.Method,
+		Headers:                         headers,
+		MultiValueHeaders:               multiHeaders,
+		QueryStringParameters:           query,
+		MultiValueQueryStringParameters: multiQuery,
+		PathParameters:                  params,
+		RequestContext: events.APIGatewayProxyRequestContext{
+			AccountID:         g.cfg.AccountID,
+			ResourceID:        resourceID(route.Path),
+			Stage:             g.cfg.Stage,
+			DomainName:        r.Host,
+			DomainPrefix:      g.cfg.APIID,
+			RequestID:         id,
+			ExtendedRequestID: id,
+			Protocol:          r.Proto,
+			Identity:          events.APIGatewayRequestIdentity{SourceIP: sourceIP, UserAgent: r.UserAgent()},
+			ResourcePath:      route.Path,
+			Path:              "/" + g.cfg.Stage + r.URL.Path,
+			Authorizer:        authz,
+			HTTPMethod:        r.Method,
+			RequestTime:       start.UTC().Format("02/Jan/2006:15:04:05 -0700"),
+			RequestTimeEpoch:  start.UnixMilli(),
+			APIID:             g.cfg.APIID,
+		},
+	}
+	if len(body) > 0 {
+		if utf8.Valid(body) {
+			ev.Body = string(body)
+		} else {
+			ev.Body, ev.IsBase64Encoded = base64.StdEncoding.EncodeToString(body), true
+		}
+	}
+	return ev
+}
+
+// flatten gives API Gateway's two views of a multi-map: the last value per
+// key, and every value. Both are null when there is nothing.
+func flatten(m map[string][]string) (map[string]string, map[string][]string) {
+	if len(m) == 0 {
+		return nil, nil
+	}
+	single := make(map[string]string, len(m))
+	for k, vs := range m {
+		if len(vs) > 0 {
+			single[k] = vs[len(vs)-1]
+		}
+	}
+	return single, m
+}
+
+// resourceID is a stable stand-in for the id API Gateway gives a resource.
+func resourceID(path string) string {
+	h := fnv.New32a()
+	h.Write([]byte(path))
+	return strconv.FormatUint(uint64(h.Sum32())%(36*36*36*36*36*36), 36)
+}
+
+// integrate invokes the backend and maps its proxy response back to HTTP.
+func (g *Gateway) integrate(ctx context.Context, ev events.APIGatewayProxyRequest, id string) reply {
+	payload, err := json.Marshal(ev)
+	if err != nil {
+		return g.fail(errResponseBadIntegration, id, "integration_error")
+	}
+	g.backendInvokes.Add(1)
+	ctx, cancel := context.WithTimeout(ctx, g.cfg.IntegrationTimeout)
+	defer cancel()
+	out, err := g.d.Backend.Invoke(ctx, payload)
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return g.fail(errResponseIntegrationTimeout, id, "integration_timeout")
+		}
+		g.d.Logger.Warn("backend invoke failed", "request_id", id, "error", err)
+		return g.fail(errResponseBadIntegration, id, "integration_error")
+	}
+	if _, isErr := parseFunctionError(out); isErr {
+		return g.fail(errResponseBadIntegration, id, "integration_function_error")
+	}
+	status, h, body, err := parseProxyResponse(out)
+	if err != nil {
+		g.d.Logger.Warn("malformed Lambda proxy response", "request_id", id, "error", err)
+		return g.fail(errResponseBadIntegration, id, "integration_malformed")
+	}
+	h.Set("x-amzn-RequestId", id)
+	return reply{status: status, header: h, body: body, outcome: "integrated"}
+}
+
+// errMalformedProxyResponse is API Gateway's "Malformed Lambda proxy response".
+var errMalformedProxyResponse = errors.New("malformed Lambda proxy response")
+
+// parseProxyResponse decodes a Lambda proxy response strictly, as a REST API
+// does: unknown fields, a missing status or a non-string body are malformed.
+func parseProxyResponse(b []byte) (int, http.Header, []byte, error) {
+	var resp struct {
+		StatusCode        *int                `json:"statusCode"`
+		Headers           map[string]string   `json:"headers"`
+		MultiValueHeaders map[string][]string `json:"multiValueHeaders"`
+		Body              *string             `json:"body"`
+		IsBase64Encoded   bool                `json:"isBase64Encoded"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&resp); err != nil {
+		return 0, nil, nil, fmt.Errorf("%w: %v", errMalformedProxyResponse, err)
+	}
+	if resp.StatusCode == nil || *resp.StatusCode < 100 || *resp.StatusCode > 599 {
+		return 0, nil, nil, fmt.Errorf("%w: statusCode missing or out of range", errMalformedProxyResponse)
+	}
+	h := http.Header{}
+	for k, v := range resp.Headers {
+		h.Set(k, v)
+	}
+	for k, vs := range resp.MultiValueHeaders {
+		h.Del(k)
+		for _, v := range vs {
+			h.Add(k, v)
+		}
+	}
+	// Framing is the gateway's business, not the function's.
+	h.Del("Content-Length")
+	h.Del("Transfer-Encoding")
+	h.Del("Connection")
+	if h.Get("Content-Type") == "" {
+		h.Set("Content-Type", "application/json")
+	}
+	var body []byte
+	if resp.Body != nil {
+		body = []byte(*resp.Body)
+		if resp.IsBase64Encoded {
+			dec, err := base64.StdEncoding.DecodeString(*resp.Body)
+			if err != nil {
+				return 0, nil, nil, fmt.Errorf("%w: body is not base64", errMalformedProxyResponse)
+			}
+			body = dec
+		}
+	}
+	return *resp.StatusCode, h, body, nil
+}
+
+// newUUID returns a random (version 4) UUID, the shape of API Gateway's
+// request ids.
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}

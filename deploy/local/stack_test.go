@@ -1,0 +1,158 @@
+package local
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rolegate/rolegate/internal/moto"
+	"github.com/rolegate/rolegate/internal/rie"
+)
+
+func mustGet(t *testing.T, u string) []byte {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %d %v", u, resp.StatusCode, err)
+	}
+	return b
+}
+
+func TestStartStackReportsABusyPortBeforeBuilding(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	iss, err := NewIssuer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = StartStack(context.Background(), StackOptions{Addr: l.Addr().String(), Settings: DefaultSettings(), Issuer: iss})
+	if !errors.Is(err, ErrPortInUse) {
+		t.Fatalf("err = %v, want ErrPortInUse", err)
+	}
+	if strings.Contains(err.Error(), "\n") {
+		t.Errorf("message is not one line: %q", err)
+	}
+}
+
+func TestStartStackWithoutMotoSaysWhatToInstall(t *testing.T) {
+	// A PATH with the emulator and go, but no moto_server.
+	dir := t.TempDir()
+	riePath, err := rie.Path()
+	if err != nil {
+		t.Fatal(err)
+	}
+	goPath, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bin := range []string{riePath, goPath} {
+		if err := os.Symlink(bin, filepath.Join(dir, filepath.Base(bin))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("PATH", dir)
+	iss, err := NewIssuer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = StartStack(context.Background(), StackOptions{
+		Addr: "127.0.0.1:0", Settings: DefaultSettings(), Issuer: iss,
+		AuthorizerBootstrap: "unused", BackendBootstrap: "unused",
+	})
+	if !errors.Is(err, moto.ErrNotInstalled) || !strings.Contains(err.Error(), "moto[server]") {
+		t.Fatalf("err = %v, want moto.ErrNotInstalled", err)
+	}
+}
+
+func TestStartStackRefusesABadTemplateFirst(t *testing.T) {
+	s := DefaultSettings()
+	s.ValidationExpression = `(?<=x)`
+	iss, err := NewIssuer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := StartStack(context.Background(), StackOptions{Addr: "127.0.0.1:0", Settings: s, Issuer: iss}); err == nil {
+		t.Fatal("StartStack accepted an expression RE2 cannot compile")
+	}
+}
+
+func TestSTSCounterCountsActionsAndForwards(t *testing.T) {
+	var got []string
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got = append(got, string(b))
+		w.Write([]byte("<ok/>"))
+	}))
+	defer upstream.Close()
+	c, err := NewSTSCounter(upstream.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httptest.NewServer(c)
+	defer proxy.Close()
+	for _, action := range []string{"AssumeRole", "AssumeRole", "GetCallerIdentity"} {
+		resp, err := http.PostForm(proxy.URL, url.Values{"Action": {action}, "Version": {"2011-06-15"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if string(body) != "<ok/>" {
+			t.Errorf("body = %q", body)
+		}
+	}
+	if c.Count("AssumeRole") != 2 || c.Count("GetCallerIdentity") != 1 {
+		t.Errorf("counts: AssumeRole %d GetCallerIdentity %d", c.Count("AssumeRole"), c.Count("GetCallerIdentity"))
+	}
+	if len(got) != 3 || !strings.Contains(got[0], "Action=AssumeRole") {
+		t.Errorf("upstream saw %q", got)
+	}
+}
+
+func TestPrefixWriterPrefixesWholeLines(t *testing.T) {
+	var out bytes.Buffer
+	w := newPrefixWriter("fn", &out)
+	for _, chunk := range []string{"one\ntw", "o\n", "three"} {
+		if _, err := w.Write([]byte(chunk)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := out.String(), "fn | one\nfn | two\n"; got != want {
+		t.Errorf("got %q, want %q (an unfinished line waits)", got, want)
+	}
+}
+
+func TestFindModuleRoot(t *testing.T) {
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := FindModuleRoot(wd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "deploy", "template.yaml")); err != nil {
+		t.Errorf("root %s has no deploy/template.yaml", root)
+	}
+	if _, err := FindModuleRoot(t.TempDir()); err == nil {
+		t.Error("a directory outside the repository was accepted")
+	}
+}

@@ -1,0 +1,207 @@
+package local
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLoadSettingsFromTheProjectTemplate(t *testing.T) {
+	s, err := LoadSettings("../template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(s.Routes, []Route{{Method: "GET", Path: "/whoami", Authorized: true}}) {
+		t.Errorf("routes = %v", s.Routes)
+	}
+	if s.IdentitySource != "method.request.header.Authorization" || s.ValidationExpression == "" {
+		t.Errorf("identity = %q %q", s.IdentitySource, s.ValidationExpression)
+	}
+	if s.TTL != 300*time.Second {
+		t.Errorf("TTL = %s, want the AuthorizerCacheTtl default 300s", s.TTL)
+	}
+	admins, ok1 := s.Group("admins")
+	readers, ok2 := s.Group("readers")
+	if !ok1 || !ok2 {
+		t.Fatalf("groups = %v", s.Groups)
+	}
+	if admins.Precedence >= readers.Precedence {
+		t.Errorf("admins precedence %d should beat readers %d", admins.Precedence, readers.Precedence)
+	}
+	if admins.RoleARN() != "arn:aws:iam::123456789012:role/rolegate-local-admins" ||
+		readers.RoleARN() != "arn:aws:iam::123456789012:role/rolegate-local-readers" {
+		t.Errorf("roles = %s, %s", admins.RoleARN(), readers.RoleARN())
+	}
+	for _, typ := range []string{ResponseUnauthorized, ResponseAccessDenied} {
+		if gr, ok := s.Responses[typ]; !ok || gr.Templates["application/json"] == "" {
+			t.Errorf("gateway response %s = %+v", typ, gr)
+		}
+	}
+	if len(s.Skipped) != 0 {
+		t.Errorf("skipped = %v", s.Skipped)
+	}
+	if _, err := s.GatewayConfig("abc"); err != nil {
+		t.Errorf("GatewayConfig: %v", err)
+	}
+}
+
+func TestLoadSettingsWithoutTemplateUsesDefaults(t *testing.T) {
+	s, err := LoadSettings(filepath.Join(t.TempDir(), "none.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Source != "built-in defaults" || len(s.Groups) != 2 || s.Groups[0].Precedence != 1 || s.Groups[1].Precedence != 10 {
+		t.Errorf("settings = %+v", s)
+	}
+	if _, err := s.GatewayConfig("abc"); err != nil {
+		t.Errorf("GatewayConfig: %v", err)
+	}
+}
+
+func TestDefaultsMirrorTheTemplate(t *testing.T) {
+	def := DefaultSettings()
+	tpl, err := LoadSettings("../template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if def.ValidationExpression != tpl.ValidationExpression || def.TTL != tpl.TTL || !slices.Equal(def.Groups, tpl.Groups) || !slices.Equal(def.Routes, tpl.Routes) {
+		t.Errorf("defaults drifted from the template:\n%+v\n%+v", def, tpl)
+	}
+}
+
+// base is a minimal template; tests add resources to it.
+const base = `
+Parameters:
+  Ttl: {Type: Number, Default: 60}
+Resources:
+  Api: {Type: AWS::ApiGateway::RestApi}
+  Fn: {Type: AWS::Lambda::Function, Properties: {Environment: {Variables: {LITERAL: "x", NUM: 3, REF: !Ref Api}}}}
+  AuthFn: {Type: AWS::Lambda::Function}
+  Authorizer:
+    Type: AWS::ApiGateway::Authorizer
+    Properties:
+      Type: TOKEN
+      AuthorizerUri: !Sub "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${AuthFn.Arn}/invocations"
+      IdentitySource: method.request.header.Authorization
+      AuthorizerResultTtlInSeconds: !Ref Ttl
+  Items: {Type: AWS::ApiGateway::Resource, Properties: {ParentId: !GetAtt Api.RootResourceId, PathPart: items}}
+  Item: {Type: AWS::ApiGateway::Resource, Properties: {ParentId: !Ref Items, PathPart: "{id}"}}
+  ItemAny:
+    Type: AWS::ApiGateway::Method
+    Properties:
+      HttpMethod: ANY
+      ResourceId: !Ref Item
+      AuthorizationType: CUSTOM
+      AuthorizerId: !Ref Authorizer
+      Integration: {Type: AWS_PROXY, Uri: !Sub "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/${Fn.Arn}/invocations"}
+  Health:
+    Type: AWS::ApiGateway::Method
+    Properties:
+      HttpMethod: get
+      ResourceId: !GetAtt Api.RootResourceId
+      AuthorizationType: NONE
+      Integration: {Type: AWS_PROXY, Uri: !Sub "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/${Fn.Arn}/invocations"}
+  Cors:
+    Type: AWS::ApiGateway::Method
+    Properties: {HttpMethod: OPTIONS, ResourceId: !Ref Items, AuthorizationType: NONE, Integration: {Type: MOCK}}
+`
+
+func TestParseSettings(t *testing.T) {
+	tests := []struct {
+		name   string
+		extra  string
+		check  func(t *testing.T, s Settings)
+		errHas string
+	}{
+		{name: "nested resources, ANY, open routes and a TTL parameter are read", extra: `
+  G: {Type: AWS::Cognito::UserPoolGroup, Properties: {GroupName: g, Precedence: 2, RoleArn: !GetAtt R.Arn}}
+  R: {Type: AWS::IAM::Role, Properties: {RoleName: !Sub "${AWS::StackName}-g", Path: /team/}}
+`, check: func(t *testing.T, s Settings) {
+			want := []Route{{Method: "GET", Path: "/"}, {Method: "ANY", Path: "/items/{id}", Authorized: true}}
+			if !slices.Equal(s.Routes, want) {
+				t.Errorf("routes = %v, want %v", s.Routes, want)
+			}
+			if s.TTL != time.Minute {
+				t.Errorf("TTL = %s", s.TTL)
+			}
+			if g, _ := s.Group("g"); g.RoleARN() != "arn:aws:iam::123456789012:role/team/rolegate-local-g" || g.Precedence != 2 {
+				t.Errorf("group = %+v → %s", g, g.RoleARN())
+			}
+			if len(s.Skipped) != 1 || !strings.Contains(s.Skipped[0], "MOCK") {
+				t.Errorf("skipped = %v", s.Skipped)
+			}
+			if s.BackendEnv["LITERAL"] != "x" || s.BackendEnv["NUM"] != "3" || s.BackendEnv["REF"] != "" {
+				t.Errorf("backend env = %v", s.BackendEnv)
+			}
+		}},
+		{name: "a role without RoleName gets the name CloudFormation would derive", extra: `
+  G: {Type: AWS::Cognito::UserPoolGroup, Properties: {GroupName: g, RoleArn: !GetAtt R.Arn}}
+  R: {Type: AWS::IAM::Role}
+`, check: func(t *testing.T, s Settings) {
+			if g, _ := s.Group("g"); g.RoleName != "rolegate-local-R" || g.Precedence != NoPrecedence {
+				t.Errorf("group = %+v", g)
+			}
+		}},
+		{name: "a literal role ARN is taken apart", extra: `
+  G: {Type: AWS::Cognito::UserPoolGroup, Properties: {GroupName: g, RoleArn: "arn:aws:iam::123456789012:role/a/b/name"}}
+`, check: func(t *testing.T, s Settings) {
+			if g, _ := s.Group("g"); g.RoleName != "name" || g.RolePath != "/a/b/" {
+				t.Errorf("group = %+v", g)
+			}
+		}},
+		{name: "a group without a role has none", extra: `
+  G: {Type: AWS::Cognito::UserPoolGroup, Properties: {GroupName: g, Precedence: 1}}
+`, check: func(t *testing.T, s Settings) {
+			if g, _ := s.Group("g"); g.RoleARN() != "" {
+				t.Errorf("group = %+v", g)
+			}
+		}},
+		{name: "a RoleArn pointing at something else is an error", extra: `
+  G: {Type: AWS::Cognito::UserPoolGroup, Properties: {GroupName: g, RoleArn: !GetAtt Fn.Arn}}
+`, errHas: "not an AWS::IAM::Role"},
+		{name: "a role name the local stack cannot know is an error", extra: `
+  G: {Type: AWS::Cognito::UserPoolGroup, Properties: {GroupName: g, RoleArn: !GetAtt R.Arn}}
+  R: {Type: AWS::IAM::Role, Properties: {RoleName: !Sub "${Api}-g"}}
+`, errHas: "cannot resolve"},
+		{name: "no group is an error", extra: "", errHas: "UserPoolGroup"},
+		{name: "a second TOKEN authorizer is an error", extra: `
+  G: {Type: AWS::Cognito::UserPoolGroup, Properties: {GroupName: g}}
+  Authorizer2: {Type: AWS::ApiGateway::Authorizer, Properties: {Type: TOKEN, IdentitySource: method.request.header.X}}
+`, errHas: "exactly one TOKEN authorizer"},
+		{name: "two different backends are an error", extra: `
+  G: {Type: AWS::Cognito::UserPoolGroup, Properties: {GroupName: g}}
+  Fn2: {Type: AWS::Lambda::Function}
+  Other:
+    Type: AWS::ApiGateway::Method
+    Properties: {HttpMethod: GET, ResourceId: !Ref Items, AuthorizationType: NONE, Integration: {Type: AWS_PROXY, Uri: !Sub "${Fn2.Arn}"}}
+`, errHas: "one backend"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := ParseSettings([]byte(base + tt.extra))
+			if tt.errHas != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.errHas) {
+					t.Fatalf("err = %v, want one mentioning %q", err, tt.errHas)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, s)
+		})
+	}
+}
+
+func TestLoadSettingsReportsABrokenTemplate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "template.yaml")
+	if err := os.WriteFile(path, []byte("Resources: [\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadSettings(path); err == nil || !strings.Contains(err.Error(), path) {
+		t.Errorf("err = %v", err)
+	}
+}
