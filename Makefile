@@ -39,6 +39,8 @@ tools: ## install what the tests run: aws-lambda-rie (moto_server and cfn-lint c
 
 test: tools ## run every test (unit, RIE, moto, CloudFormation checks, end to end)
 	$(GO) test -count=1 ./...
+	@echo "the token path again with the encoding/json fallback decoder"
+	GOEXPERIMENT= $(GO) test -count=1 ./authorizer/
 
 bench: ## run the benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem ./...
