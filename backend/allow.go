@@ -4,47 +4,71 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 )
 
-// allowed reports whether role may be assumed. With patterns, it must match
+// allowlist decides which roles may be assumed: ALLOWED_ROLE_ARNS, compiled,
+// or when that is empty, the roles of the function's own account.
+type allowlist struct {
+	patterns []rolePattern
+	// own is the last invoked function ARN seen, parsed. Lambda passes the
+	// same ARN on every invocation, so a request compares it instead of
+	// parsing it again.
+	own atomic.Pointer[functionARN]
+}
+
+// allows reports whether role may be assumed. With patterns, it must match
 // one of them. Without, it must be in the partition and account of the
 // function itself, read from the invoked function ARN that the Lambda runtime
 // puts in ctx; when that is missing too, nothing is allowed: failing closed
 // beats assuming a role in whatever account a caller names.
-func allowed(ctx context.Context, patterns []rolePattern, role roleARN) bool {
-	if len(patterns) > 0 {
-		for _, p := range patterns {
+func (l *allowlist) allows(ctx context.Context, role roleARN) bool {
+	if len(l.patterns) > 0 {
+		for _, p := range l.patterns {
 			if p.match(role) {
 				return true
 			}
 		}
 		return false
 	}
-	partition, account, ok := ownAccount(ctx)
-	return ok && role.partition == partition && role.account == account
-}
-
-// ownAccount returns the partition and account of the running function from
-// its invoked ARN, arn:<partition>:lambda:<region>:<account>:function:<name>[:qualifier].
-func ownAccount(ctx context.Context) (partition, account string, ok bool) {
 	lc, ok := lambdacontext.FromContext(ctx)
 	if !ok {
-		return "", "", false
+		return false
 	}
-	rest, ok := strings.CutPrefix(lc.InvokedFunctionArn, "arn:")
+	f := l.own.Load()
+	if f == nil || f.arn != lc.InvokedFunctionArn {
+		f = parseFunctionARN(lc.InvokedFunctionArn)
+		l.own.Store(f)
+	}
+	return f.ok && role.partition == f.partition && role.account == f.account
+}
+
+// functionARN is an invoked function ARN and, when ok, the partition and
+// account it names.
+type functionARN struct {
+	arn, partition, account string
+	ok                      bool
+}
+
+// parseFunctionARN reads the partition and account of the running function
+// from its invoked ARN, arn:<partition>:lambda:<region>:<account>:function:<name>[:qualifier].
+func parseFunctionARN(arn string) *functionARN {
+	f := &functionARN{arn: arn}
+	rest, ok := strings.CutPrefix(arn, "arn:")
 	if !ok {
-		return "", "", false
+		return f
 	}
-	partition, rest, _ = strings.Cut(rest, ":")
+	partition, rest, _ := strings.Cut(rest, ":")
 	service, rest, _ := strings.Cut(rest, ":")
 	_, rest, _ = strings.Cut(rest, ":") // region
-	account, rest, _ = strings.Cut(rest, ":")
+	account, rest, _ := strings.Cut(rest, ":")
 	if service != "lambda" || !validPartition(partition) || !validAccount(account) || !strings.HasPrefix(rest, "function:") {
-		return "", "", false
+		return f
 	}
-	return partition, account, true
+	f.partition, f.account, f.ok = partition, account, true
+	return f
 }
 
 // rolePattern is an ALLOWED_ROLE_ARNS entry split into the fields of a role
@@ -53,10 +77,39 @@ func ownAccount(ctx context.Context) (partition, account string, ok bool) {
 // "arn:aws:iam::*:role/*" matches any account's roles, and the star there
 // can match only an account, never "123456789012:role/x". Every other
 // character matches only itself; '?' and '[' are refused in patterns.
-type rolePattern roleARN
+type rolePattern struct {
+	partition, account, resource fieldPattern
+}
 
 func (p rolePattern) match(r roleARN) bool {
-	return matchField(p.partition, r.partition) && matchField(p.account, r.account) && matchField(p.resource, r.resource)
+	return p.partition.match(r.partition) && p.account.match(r.account) && p.resource.match(r.resource)
+}
+
+// fieldPattern is one field of a rolePattern, split at its first star when
+// compiled. Fields are mostly literal ("123456789012") or a prefix and one
+// final star ("role/team/*"): those match with one string comparison, not
+// a byte-by-byte walk, which matters as every request tries every pattern.
+type fieldPattern struct {
+	glob   string // the field as written
+	prefix string // glob before its first '*'; all of glob when it has none
+}
+
+func newFieldPattern(glob string) fieldPattern {
+	prefix, _, _ := strings.Cut(glob, "*")
+	return fieldPattern{glob: glob, prefix: prefix}
+}
+
+func (f fieldPattern) match(s string) bool {
+	rest, ok := strings.CutPrefix(s, f.prefix)
+	switch {
+	case !ok:
+		return false
+	case len(f.glob) == len(f.prefix): // no star
+		return rest == ""
+	case len(f.glob) == len(f.prefix)+1: // one star, at the end
+		return true
+	}
+	return matchField(f.glob[len(f.prefix):], rest)
 }
 
 // matchField matches one ':'-free field where '*' matches any run of
@@ -107,7 +160,7 @@ func compilePattern(p string) (rolePattern, error) {
 	if !ok || !onlyBytes(name, func(c byte) bool { return isNameByte(c) || c == '/' || c == '*' }) {
 		return rolePattern{}, fmt.Errorf("%q: resource must be role/<path/name> of [\\w+=,.@-/*]", p)
 	}
-	return rolePattern{partition: f[1], account: f[4], resource: f[5]}, nil
+	return rolePattern{partition: newFieldPattern(f[1]), account: newFieldPattern(f[4]), resource: newFieldPattern(f[5])}, nil
 }
 
 func onlyBytes(s string, ok func(byte) bool) bool {

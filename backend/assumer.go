@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -46,22 +47,42 @@ type Assumer struct {
 	// Set it before first use.
 	Now func() time.Time
 
-	cfg      Config
-	patterns []rolePattern
-	base     aws.Config
-	sts      AssumeRoleAPI
+	cfg   Config
+	allow allowlist
+	base  aws.Config
+	sts   AssumeRoleAPI
 
+	// sessions maps a user id to that user's sessions, a []*session that is
+	// never modified once stored (a change stores a new slice). Keying by the
+	// user id, a string the event already holds, means a lookup builds no
+	// key; a user has one session per role they use, so the list is short.
+	// Entries never expire inside go-cache: sessions age on Now, which tests
+	// control, and go-cache's own clock would be a second read per lookup.
 	sessions *gocache.Cache
 
-	mu        sync.Mutex // serialises cache misses, so a burst creates one session per key
+	mu        sync.Mutex // serialises cache changes, so a burst creates one session per key
+	count     int        // sessions held in the cache; guarded by mu
 	lastSweep time.Time  // guarded by mu
 }
 
+// maxSessionsPerUser bounds one user's list, which every request of that
+// user scans: a user beyond it loses their oldest session, not others'.
+const maxSessionsPerUser = 8
+
 // session is one cached (role, user) credentials provider.
 type session struct {
-	creds   *aws.CredentialsCache
-	assumes *atomic.Uint64 // AssumeRole attempts made through creds
-	stale   time.Time      // by Assumer.Now: from then on a new session replaces this one
+	role, name string // with the user id, the key of the session
+	creds      *aws.CredentialsCache
+	assumes    *atomic.Uint64 // AssumeRole attempts made through creds
+	stale      time.Time      // by Assumer.Now: from then on a new session replaces this one
+
+	// fresh is when (Unix ns) the credentials creds last returned stop
+	// being handed out by the SDK's own rule. Until then, by Assumer.Now, a
+	// request uses them without calling creds.Retrieve, whose own clock
+	// read would be the request's second; from then on, or before the first
+	// Retrieve (zero), Retrieve decides, refreshes, and merges concurrent
+	// refreshes. Signing with creds calls Retrieve again regardless.
+	fresh atomic.Int64
 }
 
 // NewAssumer returns an Assumer for c. base is the function's own aws.Config
@@ -81,13 +102,13 @@ func NewAssumer(c Config, base aws.Config, client AssumeRoleAPI) (*Assumer, erro
 		patterns[i], _ = compilePattern(p) // Validate has vetted them
 	}
 	return &Assumer{
-		cfg:      c,
-		patterns: patterns,
-		base:     base,
-		sts:      client,
-		// No janitor goroutine: expired entries are swept when the cache is
+		cfg:   c,
+		allow: allowlist{patterns: patterns},
+		base:  base,
+		sts:   client,
+		// No janitor goroutine: stale sessions are swept when the cache is
 		// full (see session), which is the only time they cost anything.
-		sessions: gocache.New(c.SessionDuration-refreshWindow, 0),
+		sessions: gocache.New(gocache.NoExpiration, 0),
 	}, nil
 }
 
@@ -100,82 +121,167 @@ func NewAssumer(c Config, base aws.Config, client AssumeRoleAPI) (*Assumer, erro
 // On error the Config is the zero value: it carries no credentials at all,
 // in particular not the execution role's. The error wraps one of the
 // package's sentinel errors; [ErrorResponse] turns it into a response.
-func (a *Assumer) ConfigFor(ctx context.Context, req events.APIGatewayProxyRequest) (aws.Config, Identity, error) {
-	id, err := readContext(req.RequestContext.Authorizer)
+func (a *Assumer) ConfigFor(ctx context.Context, req events.APIGatewayProxyRequest) (cfg aws.Config, id Identity, err error) {
+	if id, err = readContext(req.RequestContext.Authorizer); err != nil {
+		return aws.Config{}, id, err
+	}
+	creds, _, err := a.credentials(ctx, id) // judges the role as ParseIdentity would
 	if err != nil {
 		return aws.Config{}, id, err
 	}
-	cfg, _, err := a.Assume(ctx, id) // judges the role as ParseIdentity would
-	return cfg, id, err
+	// aws.Config is some 700 bytes: written once, straight into the result.
+	cfg = a.base
+	cfg.Credentials = creds
+	return cfg, id, nil
 }
 
 // Assume is ConfigFor for an identity already parsed, and also reports
 // whether the credentials came from the cache or from a new AssumeRole. It
 // checks id again (role format, allowlist), so an Identity built by hand is
 // no way around the rules.
-func (a *Assumer) Assume(ctx context.Context, id Identity) (aws.Config, Source, error) {
+func (a *Assumer) Assume(ctx context.Context, id Identity) (cfg aws.Config, src Source, err error) {
+	creds, src, err := a.credentials(ctx, id)
+	if err != nil {
+		return aws.Config{}, SourceNone, err
+	}
+	cfg = a.base
+	cfg.Credentials = creds
+	return cfg, src, nil
+}
+
+// credentials judges id and returns its session's credentials, retrieved:
+// Assume without building the Config.
+func (a *Assumer) credentials(ctx context.Context, id Identity) (*aws.CredentialsCache, Source, error) {
+	user := id.userID()
 	role, valid := splitRoleARN(id.Role)
 	switch {
 	case id.Role == "":
-		return aws.Config{}, SourceNone, ErrNoRole
-	case id.userID() == "":
-		return aws.Config{}, SourceNone, ErrNoUser
+		return nil, SourceNone, ErrNoRole
+	case user == "":
+		return nil, SourceNone, ErrNoUser
 	case !valid:
-		return aws.Config{}, SourceNone, ErrBadRole
-	case !allowed(ctx, a.patterns, role):
-		return aws.Config{}, SourceNone, ErrRoleNotAllowed
+		return nil, SourceNone, ErrBadRole
+	case !a.allow.allows(ctx, role):
+		return nil, SourceNone, ErrRoleNotAllowed
 	}
 	var sourceIdentity string
 	if !a.cfg.DisableSourceIdentity {
 		// SourceIdentity is what CloudTrail shows for every call of the
 		// session; a mangled sub would name the wrong person, so refuse.
-		if sourceIdentity = id.userID(); !validSessionString(sourceIdentity) {
-			return aws.Config{}, SourceNone, fmt.Errorf("%w: sub is not usable as SourceIdentity", ErrBadContext)
+		if sourceIdentity = user; !validSessionString(sourceIdentity) {
+			return nil, SourceNone, fmt.Errorf("%w: sub is not usable as SourceIdentity", ErrBadContext)
 		}
 	}
-	s := a.session(id.Role, sessionName(id), id.userID(), sourceIdentity)
+	// One clock read per request, for the session's age and the
+	// credentials' expiry alike: a read is some 60 ns, a seventh of a
+	// cached request.
+	now := a.now()
+	s := a.session(id.Role, sessionName(id), user, sourceIdentity, now)
+	if now.UnixNano() < s.fresh.Load() {
+		return s.creds, SourceCache, nil
+	}
 	before := s.assumes.Load()
-	if _, err := s.creds.Retrieve(ctx); err != nil {
-		return aws.Config{}, SourceNone, stsError(err)
+	creds, err := s.creds.Retrieve(ctx)
+	if err != nil {
+		return nil, SourceNone, stsError(err)
 	}
-	src := SourceCache
+	// Retrieve returns the expiry already brought forward by the refresh
+	// window, as it checks it. A racing store of an older expiry only
+	// lowers the mark, which costs one more Retrieve.
+	fresh := int64(math.MaxInt64)
+	if creds.CanExpire {
+		fresh = creds.Expires.UnixNano()
+	}
+	s.fresh.Store(fresh)
 	if s.assumes.Load() != before {
-		src = SourceAssumed
+		return s.creds, SourceAssumed, nil
 	}
-	cfg := a.base.Copy()
-	cfg.Credentials = s.creds
-	return cfg, src, nil
+	return s.creds, SourceCache, nil
 }
 
 // session returns the cached session for (role, name, user), creating it if
-// missing or stale. When the cache holds MaxSessions entries, expired ones are
+// missing or stale. When the cache holds MaxSessions sessions, stale ones are
 // swept (at most once a minute); if it is still full the new session is used
 // for this request only and not cached: a flood of distinct users then costs
 // one AssumeRole each, but never unbounded memory.
-func (a *Assumer) session(role, name, user, sourceIdentity string) *session {
-	// role and name cannot contain NUL (validated and sanitised), so the key
-	// is unambiguous whatever the user id holds.
-	key := role + "\x00" + name + "\x00" + user
-	now := a.now()
-	if v, ok := a.sessions.Get(key); ok && now.Before(v.(*session).stale) {
-		return v.(*session)
+func (a *Assumer) session(role, name, user, sourceIdentity string, now time.Time) *session {
+	if s := a.cached(role, name, user, now); s != nil {
+		return s
 	}
 
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	v, present := a.sessions.Get(key)
-	if present && now.Before(v.(*session).stale) {
-		return v.(*session) // another request created it while we waited
+	v, _ := a.sessions.Get(user)
+	old, _ := v.([]*session)
+	if s := find(old, role, name, now); s != nil {
+		return s // another request created it while we waited
 	}
 	s := a.newSession(role, name, sourceIdentity, now)
-	if !present && a.sessions.ItemCount() >= a.cfg.MaxSessions && now.Sub(a.lastSweep) >= time.Minute {
-		a.sessions.DeleteExpired()
+	// The user's new list: their live sessions but the one replaced, oldest
+	// first, then s.
+	list := make([]*session, 0, len(old)+1)
+	for _, o := range old {
+		if now.Before(o.stale) && (o.role != role || o.name != name) {
+			list = append(list, o)
+		}
+	}
+	if len(list) == maxSessionsPerUser {
+		list = list[1:]
+	}
+	list = append(list, s)
+	grow := len(list) - len(old)
+	if grow > 0 && a.count+grow > a.cfg.MaxSessions && now.Sub(a.lastSweep) >= time.Minute {
+		a.sweep(now)
 		a.lastSweep = now
 	}
-	if present || a.sessions.ItemCount() < a.cfg.MaxSessions {
-		a.sessions.Set(key, s, gocache.DefaultExpiration)
+	if grow <= 0 || a.count+grow <= a.cfg.MaxSessions {
+		a.sessions.Set(user, list, gocache.NoExpiration)
+		a.count += grow
 	}
 	return s
+}
+
+// cached is the lookup every request makes: one read lock, no key built,
+// no clock read of its own.
+func (a *Assumer) cached(role, name, user string, now time.Time) *session {
+	v, ok := a.sessions.Get(user)
+	if !ok {
+		return nil
+	}
+	return find(v.([]*session), role, name, now)
+}
+
+// find returns the live session for (role, name) in one user's list.
+func find(list []*session, role, name string, now time.Time) *session {
+	for _, s := range list {
+		if s.role == role && s.name == name && now.Before(s.stale) {
+			return s
+		}
+	}
+	return nil
+}
+
+// sweep drops stale sessions from the cache. a.mu must be held: the cache
+// changes only under it, so the lists read here are still current.
+func (a *Assumer) sweep(now time.Time) {
+	for user, item := range a.sessions.Items() {
+		old := item.Object.([]*session)
+		var live []*session
+		for _, s := range old {
+			if now.Before(s.stale) {
+				live = append(live, s)
+			}
+		}
+		switch {
+		case len(live) == len(old):
+			continue
+		case len(live) == 0:
+			a.sessions.Delete(user)
+		default:
+			a.sessions.Set(user, live, gocache.NoExpiration)
+		}
+		a.count -= len(old) - len(live)
+	}
 }
 
 func (a *Assumer) newSession(role, name, sourceIdentity string, now time.Time) *session {
@@ -188,6 +294,8 @@ func (a *Assumer) newSession(role, name, sourceIdentity string, now time.Time) *
 		}
 	})
 	return &session{
+		role: role,
+		name: name,
 		creds: aws.NewCredentialsCache(countingProvider{p, assumes}, func(o *aws.CredentialsCacheOptions) {
 			o.ExpiryWindow = refreshWindow
 		}),

@@ -3,6 +3,7 @@ package backend_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -71,6 +72,7 @@ func TestCredentialsAreCachedPerRoleAndUser(t *testing.T) {
 		{"the same user with another role assumes that role", whoamiEvent(admins, aliceSub, "alice"), "assumed", 3},
 		{"each of those is then cached", whoamiEvent(admins, aliceSub, "alice"), "cache", 3},
 		{"and the first is still cached", whoamiEvent(readers, bobSub, "bob"), "cache", 3},
+		{"a renamed user gets a session under the new name", whoamiEvent(readers, aliceSub, "alice.smith"), "assumed", 4},
 	}
 	for i, s := range steps {
 		resp := f.handle(t, ctx, s.req)
@@ -86,6 +88,15 @@ func TestCredentialsAreCachedPerRoleAndUser(t *testing.T) {
 		if got := f.sts.Calls(ststest.GetCallerIdentity); got != i+1 {
 			t.Errorf("%s: GetCallerIdentity calls = %d, want %d", s.name, got, i+1)
 		}
+	}
+	var last ststest.Call
+	for _, c := range f.sts.Log() {
+		if c.Action == ststest.AssumeRole {
+			last = c
+		}
+	}
+	if last.RoleSessionName != "alice.smith" {
+		t.Errorf("last RoleSessionName = %q, want alice.smith", last.RoleSessionName)
 	}
 	f.assertNoExecWork(t)
 }
@@ -176,6 +187,72 @@ func TestCacheIsBounded(t *testing.T) {
 			t.Errorf("AssumeRole calls = %d, want 4", got)
 		}
 	})
+}
+
+func TestStaleSessionsMakeRoomInAFullCache(t *testing.T) {
+	f := newFixture(t, backend.Config{MaxSessions: 2})
+	now := time.Now()
+	f.a.Now = func() time.Time { return now }
+	ctx := lambdaCtx()
+	req := func(sub string) events.APIGatewayProxyRequest { return whoamiEvent(readers, sub, "") }
+
+	steps := []struct {
+		name        string
+		advance     time.Duration
+		sub         string
+		wantAssumes int
+	}{
+		{"a first user fills half the cache", 0, "u1-sub-0000", 1},
+		{"a second user fills it", 0, "u2-sub-0000", 2},
+		{"once both are stale a third user assumes the role", 14 * time.Minute, "u3-sub-0000", 3},
+		{"and is cached in the room the sweep made", time.Second, "u3-sub-0000", 3},
+		{"a returning stale user assumes the role again", 0, "u1-sub-0000", 4},
+		{"and is cached too", time.Second, "u1-sub-0000", 4},
+	}
+	for _, s := range steps {
+		now = now.Add(s.advance)
+		if resp := f.handle(t, ctx, req(s.sub)); resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d %s", s.name, resp.StatusCode, resp.Body)
+		}
+		if got := f.sts.Calls(ststest.AssumeRole); got != s.wantAssumes {
+			t.Errorf("%s: AssumeRole calls = %d, want %d", s.name, got, s.wantAssumes)
+		}
+	}
+}
+
+func TestOneUsersSessionsAreBounded(t *testing.T) {
+	f := newFixture(t, backend.Config{})
+	ctx := lambdaCtx()
+	role := func(i int) string { return fmt.Sprintf("arn:aws:iam::123456789012:role/rolegate-%d", i) }
+	use := func(i int) {
+		t.Helper()
+		if resp := f.handle(t, ctx, whoamiEvent(role(i), aliceSub, "alice")); resp.StatusCode != http.StatusOK {
+			t.Fatalf("role %d: %d %s", i, resp.StatusCode, resp.Body)
+		}
+	}
+	steps := []struct {
+		name        string
+		roles       []int
+		wantAssumes int
+	}{
+		{"nine roles of one user are each assumed", []int{0, 1, 2, 3, 4, 5, 6, 7, 8}, 9},
+		{"the last eight of them stay cached", []int{1, 2, 3, 4, 5, 6, 7, 8}, 9},
+		{"the oldest made room and is assumed again", []int{0}, 10},
+	}
+	for _, s := range steps {
+		for _, i := range s.roles {
+			use(i)
+		}
+		if got := f.sts.Calls(ststest.AssumeRole); got != s.wantAssumes {
+			t.Errorf("%s: AssumeRole calls = %d, want %d", s.name, got, s.wantAssumes)
+		}
+	}
+	if resp := f.handle(t, ctx, whoamiEvent(role(1), bobSub, "bob")); resp.StatusCode != http.StatusOK {
+		t.Fatalf("bob: %d %s", resp.StatusCode, resp.Body)
+	}
+	if got := f.sts.Calls(ststest.AssumeRole); got != 11 {
+		t.Errorf("another user with a role alice has cached: AssumeRole calls = %d, want 11", got)
+	}
 }
 
 func TestBurstOfRequestsAssumesOncePerUser(t *testing.T) {

@@ -91,6 +91,33 @@ func TestAllowlistPatterns(t *testing.T) {
 	}
 }
 
+func TestCompiledFieldsMatchLikeTheirGlob(t *testing.T) {
+	// every glob over {a, b, *} against every string over {a, b}, up to 5
+	// characters: the literal and prefix shortcuts must agree with the walk
+	words := func(alphabet string) []string {
+		all, level := []string{""}, []string{""}
+		for range 5 {
+			var next []string
+			for _, w := range level {
+				for _, c := range alphabet {
+					next = append(next, w+string(c))
+				}
+			}
+			all, level = append(all, next...), next
+		}
+		return all
+	}
+	inputs := words("ab")
+	for _, glob := range words("ab*") {
+		p := newFieldPattern(glob)
+		for _, s := range inputs {
+			if got, want := p.match(s), matchField(glob, s); got != want {
+				t.Fatalf("compiled %q matches %q: %v, the glob says %v", glob, s, got, want)
+			}
+		}
+	}
+}
+
 func TestDefaultAllowlistIsTheFunctionsAccount(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -106,6 +133,9 @@ func TestDefaultAllowlistIsTheFunctionsAccount(t *testing.T) {
 		{"a malformed function ARN refuses everything", "arn:aws:lambda:us-east-1:1234:function:backend", "arn:aws:iam::123456789012:role/r", false},
 		{"a non-Lambda ARN refuses everything", "arn:aws:iam::123456789012:role/backend", "arn:aws:iam::123456789012:role/r", false},
 	}
+	// shared sees every function ARN in turn, twice: an ARN it remembers
+	// must never answer for another.
+	shared := new(allowlist)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
@@ -116,8 +146,13 @@ func TestDefaultAllowlistIsTheFunctionsAccount(t *testing.T) {
 			if !ok {
 				t.Fatalf("test role %q is malformed", tt.role)
 			}
-			if got := allowed(ctx, nil, r); got != tt.want {
+			if got := new(allowlist).allows(ctx, r); got != tt.want {
 				t.Errorf("allowed = %v, want %v", got, tt.want)
+			}
+			for i := range 2 {
+				if got := shared.allows(ctx, r); got != tt.want {
+					t.Errorf("allowed after other function ARNs (check %d) = %v, want %v", i, got, tt.want)
+				}
 			}
 		})
 	}
