@@ -1,13 +1,11 @@
 package backend_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -16,6 +14,7 @@ import (
 
 	"github.com/rolegate/rolegate/backend"
 	"github.com/rolegate/rolegate/backend/ststest"
+	"github.com/rolegate/rolegate/internal/syncbuf"
 )
 
 const (
@@ -31,7 +30,7 @@ type fixture struct {
 	h    *backend.Handler
 	a    *backend.Assumer
 	sts  *ststest.Server
-	logs *syncBuffer
+	logs *syncbuf.Buffer
 }
 
 func newFixture(t testing.TB, c backend.Config) *fixture {
@@ -43,7 +42,7 @@ func newFixture(t testing.TB, c backend.Config) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	return &fixture{
 		h:    &backend.Handler{Assumer: a, Logger: slog.New(slog.NewJSONHandler(logs, nil))},
 		a:    a,
@@ -143,21 +142,4 @@ func (f *fixture) assertNoSecrets(t testing.TB, what, text string) {
 			t.Fatalf("%s contains issued credentials", what)
 		}
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/rolegate/rolegate/backend"
 	"github.com/rolegate/rolegate/internal/moto"
 	"github.com/rolegate/rolegate/internal/rie"
+	"github.com/rolegate/rolegate/internal/syncbuf"
 )
 
 // The role the sample events name; created in moto before use.
@@ -55,7 +56,7 @@ func TestWhoamiAgainstMoto(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	h := &backend.Handler{Assumer: a, Logger: slog.New(slog.NewJSONHandler(logs, nil))}
 	ctx := lambdaCtx() // a function in moto's account, so the default allowlist admits the role
 

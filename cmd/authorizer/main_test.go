@@ -1,16 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/rolegate/rolegate/internal/rie"
+	"github.com/rolegate/rolegate/internal/syncbuf"
 	"github.com/rolegate/rolegate/jwks/jwkstest"
 )
 
@@ -24,7 +23,7 @@ func TestBootstrapUnderRIE(t *testing.T) {
 	}
 	iss := jwkstest.NewIssuer(t)
 	bin := rie.BuildT(t, "./cmd/authorizer")
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	fn := rie.StartT(t, rie.Options{
 		Bootstrap:    bin,
 		FunctionName: "authorizer",
@@ -121,7 +120,7 @@ func TestBootstrapRefusesBadConfiguration(t *testing.T) {
 		t.Skip("builds and runs the bootstrap")
 	}
 	bin := rie.BuildT(t, "./cmd/authorizer")
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	fn := rie.StartT(t, rie.Options{Bootstrap: bin, Env: []string{"USER_POOL_ID=nonsense"}, Log: logs})
 	body, err := fn.Invoke(context.Background(), []byte(`{"type":"TOKEN","authorizationToken":"x","methodArn":"`+methodARN+`"}`))
 	if err == nil {
@@ -132,21 +131,4 @@ func TestBootstrapRefusesBadConfiguration(t *testing.T) {
 	if !strings.Contains(logs.String(), "invalid configuration") || !strings.Contains(logs.String(), "APP_CLIENT_IDS") {
 		t.Errorf("the cold start did not say what is wrong:\n%s", logs.String())
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

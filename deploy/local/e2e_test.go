@@ -1,7 +1,6 @@
 package local
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/rolegate/rolegate/internal/rie"
+	"github.com/rolegate/rolegate/internal/syncbuf"
 	"github.com/rolegate/rolegate/jwks"
 	"github.com/rolegate/rolegate/jwks/jwkstest"
 )
@@ -55,24 +55,6 @@ func buildBootstraps(t *testing.T) (authorizer, backend string) {
 	return bootstraps.authorizer, bootstraps.backend
 }
 
-// syncBuffer collects process output, shown only when a test fails.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // startTestStack starts the whole stack on a free port for the duration of
 // t, with the template's settings; everything stops even if t fails.
 func startTestStack(t *testing.T) *Stack {
@@ -89,7 +71,7 @@ func startTestStack(t *testing.T) *Stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	s, err := StartStack(ctx, StackOptions{

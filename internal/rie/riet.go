@@ -1,10 +1,10 @@
 package rie
 
 import (
-	"bytes"
 	"context"
-	"sync"
 	"testing"
+
+	"github.com/rolegate/rolegate/internal/syncbuf"
 )
 
 // BuildT builds pkg for the host into a temporary directory of t and returns
@@ -25,7 +25,7 @@ func BuildT(t testing.TB, pkg string) string {
 func StartT(t testing.TB, o Options) *Function {
 	t.Helper()
 	if o.Log == nil {
-		buf := &syncBuffer{}
+		buf := &syncbuf.Buffer{}
 		o.Log = buf
 		t.Cleanup(func() {
 			if t.Failed() {
@@ -39,21 +39,4 @@ func StartT(t testing.TB, o Options) *Function {
 	}
 	t.Cleanup(func() { f.Close() })
 	return f
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
