@@ -40,6 +40,30 @@ func at(key string, d time.Duration) func(map[string]any) {
 	return func(c map[string]any) { c[key] = t0.Add(d).Unix() }
 }
 
+func TestRememberedHeaderStandsInForNoOther(t *testing.T) {
+	// The parser remembers the last header it decoded. Each hostile header comes right after a valid token's, and
+	// must get its own verdict; then a valid header is accepted again.
+	f := newFixture(t)
+	body := rawClaims(t, f, "", "")
+	hostile := []struct {
+		name, reason string
+		header       []byte
+	}{
+		{"a crit header", "forbidden_header", hdr(f, "RS256", `,"crit":["exp"],"exp":1`)},
+		{"a jku header", "forbidden_header", hdr(f, "RS256", fmt.Sprintf(`,"jku":%q`, f.iss.URL))},
+		{"HS256", "algorithm", hdr(f, "HS256", "")},
+		{"no kid", "unknown_key", []byte(`{"alg":"RS256"}`)},
+		{"a numeric kid", "malformed", []byte(`{"alg":"RS256","kid":1}`)},
+	}
+	for _, tt := range hostile {
+		mustAllow(t, f.authorize(t, f.idToken(t, nil), testMethodARN)) // a new token: its header is decoded
+		if r := f.authorize(t, f.iss.MintRaw(t, nil, tt.header, body), testMethodARN); r.outcome() != "unauthorized" || r.reason() != tt.reason {
+			t.Errorf("%s after a valid header: outcome %q reason %q, want unauthorized %s", tt.name, r.outcome(), r.reason(), tt.reason)
+		}
+	}
+	mustAllow(t, f.authorize(t, f.idToken(t, nil), testMethodARN))
+}
+
 func TestHandleTokenRules(t *testing.T) {
 	skew := authorizer.DefaultClockSkew
 	valid := func(t testing.TB, f *fixture) string { return f.idToken(t, nil) }

@@ -28,6 +28,17 @@ type claims struct {
 	Groups        []string `json:"cognito:groups"`
 	Roles         roleList `json:"cognito:roles"`
 	PreferredRole string   `json:"cognito:preferred_role"`
+
+	// Room for the usual few groups and roles: decoding an array into a
+	// slice reuses its capacity, so these cost no allocations of their own.
+	groups, roles [4]string
+}
+
+// newClaims returns empty claims ready to decode into.
+func newClaims() *claims {
+	c := new(claims)
+	c.Groups, c.Roles.arns = c.groups[:0], c.roles[:0]
+	return c
 }
 
 // roleList is cognito:roles: an array of role ARNs, or the same comma-separated in one string.
@@ -39,24 +50,24 @@ type roleList struct {
 // UnmarshalJSON implements json.Unmarshaler (encoding/json; v2 uses UnmarshalJSONFrom).
 // null counts as present and empty, so it can never make a preferred role "listed".
 func (r *roleList) UnmarshalJSON(b []byte) error {
-	r.present, r.arns = true, nil
+	r.present, r.arns = true, r.arns[:0]
 	switch {
 	case bytes.Equal(b, []byte("null")):
+		r.arns = nil
 		return nil
 	case len(b) > 0 && b[0] == '"':
 		var s string
 		if err := unmarshal(b, &s); err != nil {
 			return err
 		}
-		r.arns = splitRoles(s)
+		r.arns = splitRoles(r.arns, s)
 		return nil
 	}
 	return unmarshal(b, &r.arns)
 }
 
-// splitRoles reads the comma-separated form of cognito:roles.
-func splitRoles(s string) []string {
-	var arns []string
+// splitRoles appends the roles of the comma-separated form of cognito:roles to arns.
+func splitRoles(arns []string, s string) []string {
 	for arn := range strings.SplitSeq(s, ",") {
 		if arn = strings.TrimSpace(arn); arn != "" {
 			arns = append(arns, arn)

@@ -21,16 +21,17 @@ func (p *present) UnmarshalJSONFrom(d *jsontext.Decoder) error {
 
 // UnmarshalJSONFrom implements json.UnmarshalerFrom with the rules of UnmarshalJSON.
 func (r *roleList) UnmarshalJSONFrom(d *jsontext.Decoder) error {
-	r.present, r.arns = true, nil
+	r.present, r.arns = true, r.arns[:0]
 	switch d.PeekKind() {
 	case 'n':
+		r.arns = nil
 		return d.SkipValue()
 	case '"':
 		var s string
 		if err := json.UnmarshalDecode(d, &s); err != nil {
 			return err
 		}
-		r.arns = splitRoles(s)
+		r.arns = splitRoles(r.arns, s)
 		return nil
 	}
 	return json.UnmarshalDecode(d, &r.arns)

@@ -28,6 +28,8 @@
 //
 // Valid decisions (Allow and Deny) are cached by token for at most
 // DefaultCacheTTL and never past the token's exp, read on the injected clock.
-// The policy is rebuilt from each request's methodArn, so a token cached for
-// one API never yields a policy for another.
+// The policy is built for the stage of each request's methodArn (a decision
+// keeps the one it built last), so a token cached for one API never yields a
+// policy for another. A cache hit allocates nothing: the response it returns
+// is shared with the cache, and callers must not modify it.
 package authorizer

@@ -56,49 +56,52 @@ const (
 	outcomeError        outcome = "error"
 )
 
-// classify returns the outcome and the reason class that is logged for err
-// (never the token or anything derived from it). nil is an Allow. An error that
-// matches no sentinel is a bug: it is an error (500), never an Allow.
-func classify(err error) (outcome, string) {
-	switch {
-	case err == nil:
-		return outcomeAllow, "ok"
-	case errors.Is(err, ErrNoRole):
-		return outcomeDeny, "no_role"
-	case errors.Is(err, ErrRoleNotListed):
-		return outcomeDeny, "role_not_listed"
-	case errors.Is(err, ErrKeysUnavailable):
-		return outcomeError, "keys_unavailable"
-	case errors.Is(err, ErrBadMethodARN):
-		return outcomeError, "bad_method_arn"
-	case errors.Is(err, ErrNoToken):
-		return outcomeUnauthorized, "no_token"
-	case errors.Is(err, ErrTooLarge):
-		return outcomeUnauthorized, "too_large"
-	case errors.Is(err, ErrMalformed):
-		return outcomeUnauthorized, "malformed"
-	case errors.Is(err, ErrAlgorithm):
-		return outcomeUnauthorized, "algorithm"
-	case errors.Is(err, ErrForbiddenHeader):
-		return outcomeUnauthorized, "forbidden_header"
-	case errors.Is(err, ErrUnknownKey):
-		return outcomeUnauthorized, "unknown_key"
-	case errors.Is(err, ErrBadSignature):
-		return outcomeUnauthorized, "bad_signature"
-	case errors.Is(err, ErrExpired):
-		return outcomeUnauthorized, "expired"
-	case errors.Is(err, ErrNotYetValid):
-		return outcomeUnauthorized, "not_yet_valid"
-	case errors.Is(err, ErrIssuedInFuture):
-		return outcomeUnauthorized, "issued_in_future"
-	case errors.Is(err, ErrWrongIssuer):
-		return outcomeUnauthorized, "wrong_issuer"
-	case errors.Is(err, ErrWrongAudience):
-		return outcomeUnauthorized, "wrong_audience"
-	case errors.Is(err, ErrWrongTokenUse):
-		return outcomeUnauthorized, "wrong_token_use"
-	case errors.Is(err, ErrMissingClaim):
-		return outcomeUnauthorized, "missing_claim"
+// verdict is an index into verdicts: a class of outcome.
+type verdict int
+
+// verdicts are the classes classify chooses from: each sentinel with the
+// outcome it gets and the reason class that is logged for it (never the token
+// or anything derived from it). They are tested in this order; the first is
+// nil's and the last is for an error that matches no sentinel. Read-only: the
+// Handler pre-formats a log prefix for each.
+var verdicts = [...]struct {
+	err     error
+	outcome outcome
+	reason  string
+}{
+	{nil, outcomeAllow, "ok"},
+	{ErrNoRole, outcomeDeny, "no_role"},
+	{ErrRoleNotListed, outcomeDeny, "role_not_listed"},
+	{ErrKeysUnavailable, outcomeError, "keys_unavailable"},
+	{ErrBadMethodARN, outcomeError, "bad_method_arn"},
+	{ErrNoToken, outcomeUnauthorized, "no_token"},
+	{ErrTooLarge, outcomeUnauthorized, "too_large"},
+	{ErrMalformed, outcomeUnauthorized, "malformed"},
+	{ErrAlgorithm, outcomeUnauthorized, "algorithm"},
+	{ErrForbiddenHeader, outcomeUnauthorized, "forbidden_header"},
+	{ErrUnknownKey, outcomeUnauthorized, "unknown_key"},
+	{ErrBadSignature, outcomeUnauthorized, "bad_signature"},
+	{ErrExpired, outcomeUnauthorized, "expired"},
+	{ErrNotYetValid, outcomeUnauthorized, "not_yet_valid"},
+	{ErrIssuedInFuture, outcomeUnauthorized, "issued_in_future"},
+	{ErrWrongIssuer, outcomeUnauthorized, "wrong_issuer"},
+	{ErrWrongAudience, outcomeUnauthorized, "wrong_audience"},
+	{ErrWrongTokenUse, outcomeUnauthorized, "wrong_token_use"},
+	{ErrMissingClaim, outcomeUnauthorized, "missing_claim"},
+	// A bug: an error (500), never an Allow.
+	{nil, outcomeError, "internal"},
+}
+
+// classify returns the verdict for err: nil is an Allow, and an error that
+// matches no sentinel is the last verdict, an error.
+func classify(err error) verdict {
+	if err == nil {
+		return 0
 	}
-	return outcomeError, "internal"
+	for i := 1; i < len(verdicts)-1; i++ {
+		if errors.Is(err, verdicts[i].err) {
+			return verdict(i)
+		}
+	}
+	return verdict(len(verdicts) - 1)
 }

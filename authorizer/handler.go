@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -32,10 +31,16 @@ const (
 
 // Handler answers API Gateway TOKEN authorizer events. Build it with New.
 type Handler struct {
-	keys KeySource
-	v    validator
-	now  func() time.Time
-	log  *slog.Logger
+	keys   KeySource
+	stages stageParser
+	jws    jwsParser
+	v      validator
+	now    func() time.Time
+	log    *slog.Logger
+	// logs holds, per verdict, log with that verdict's outcome and reason and
+	// the cached flag already attached: the JSON handler formats With
+	// attributes once, so a decision's line only formats its per-request fields.
+	logs [len(verdicts)]struct{ fresh, cached *slog.Logger }
 
 	cache      *gocache.Cache // nil: every token is validated afresh
 	cacheTTL   time.Duration
@@ -78,6 +83,11 @@ func New(cfg Config, keys KeySource, opts ...Option) *Handler {
 	for _, o := range opts {
 		o(h)
 	}
+	for v, vd := range verdicts {
+		l := h.log.With(slog.String("outcome", string(vd.outcome)), slog.String("reason", vd.reason))
+		h.logs[v].fresh = l.With(slog.Bool("cached", false))
+		h.logs[v].cached = l.With(slog.Bool("cached", true))
+	}
 	if h.cacheTTL > 0 && h.maxEntries > 0 {
 		// Entries also carry their own exp, checked with h.now on every hit:
 		// go-cache's expiry runs on the wall clock, not the injected one.
@@ -86,47 +96,26 @@ func New(cfg Config, keys KeySource, opts ...Option) *Handler {
 	return h
 }
 
-// decision is a valid token's verdict, reusable for any methodArn: the policy
-// resource is rebuilt per request, so a decision made for API A never yields a
-// policy for API B. Never mutated once built.
-type decision struct {
-	sub  string
-	exp  int64          // the token's exp, Unix seconds
-	deny error          // nil: Allow; ErrNoRole or ErrRoleNotListed: Deny
-	ctx  []contextEntry // the authorizer context, boxed once; a new map for each response
-}
-
-// contextEntry is one authorizer context value, already an interface value so
-// that each response costs one map, not one allocation per value.
-type contextEntry struct {
-	key   string
-	value any
-}
-
-// context returns a new map of the authorizer context: callers may change it.
-func (d *decision) context() map[string]any {
-	m := make(map[string]any, len(d.ctx))
-	for _, e := range d.ctx {
-		m[e.key] = e.value
-	}
-	return m
-}
-
 // Handle answers one TOKEN event. The only error messages it returns are
 // "Unauthorized" (API Gateway's 401) and "Internal error: <class>" (500).
+//
+// A response is shared with the decision cache, so that a cache hit costs no
+// allocation: callers must not modify it, its Context map or its policy (the
+// Lambda runtime only marshals it).
 func (h *Handler) Handle(ctx context.Context, req events.APIGatewayCustomAuthorizerRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
 	now := h.now()
-	resource, err := stageResource(req.MethodArn)
+	stage, err := h.stages.stageARN(req.MethodArn)
 	if err != nil {
 		return h.respond(ctx, now, "", nil, false, "", err)
 	}
-	d, cached, sub, err := h.decide(ctx, now, req.AuthorizationToken)
-	return h.respond(ctx, now, resource, d, cached, sub, err)
+	d, cached, sub, err := h.decide(ctx, now, stage, req.AuthorizationToken)
+	return h.respond(ctx, now, stage, d, cached, sub, err)
 }
 
 // decide returns the decision for authorizationToken, from the cache when it
-// can. sub is set when the signature verified, even if the claims then failed.
-func (h *Handler) decide(ctx context.Context, now time.Time, authorizationToken string) (d *decision, cached bool, sub string, err error) {
+// can; a new decision comes with its response for stage. sub is set when the
+// signature verified, even if the claims then failed.
+func (h *Handler) decide(ctx context.Context, now time.Time, stage, authorizationToken string) (d *decision, cached bool, sub string, err error) {
 	tok, err := extractToken(authorizationToken)
 	if err != nil {
 		return nil, false, "", err
@@ -147,7 +136,7 @@ func (h *Handler) decide(ctx context.Context, now time.Time, authorizationToken 
 	if err := h.v.check(c, now); err != nil {
 		return nil, false, c.Sub, err
 	}
-	d = newDecision(c)
+	d = newDecision(c, stage)
 	if h.cache != nil {
 		h.store(tok, d, now)
 	}
@@ -156,7 +145,7 @@ func (h *Handler) decide(ctx context.Context, now time.Time, authorizationToken 
 
 // verify parses tok, verifies its signature and decodes its claims, once.
 func (h *Handler) verify(ctx context.Context, tok string) (*claims, error) {
-	j, err := parseJWS(tok)
+	j, err := h.jws.parse(tok)
 	if err != nil {
 		return nil, err
 	}
@@ -166,32 +155,11 @@ func (h *Handler) verify(ctx context.Context, tok string) (*claims, error) {
 	if err := j.verify(ctx, h.keys); err != nil {
 		return nil, err
 	}
-	var c claims
-	if err := unmarshal(j.payload, &c); err != nil {
+	c := newClaims()
+	if err := unmarshal(j.payload, c); err != nil {
 		return nil, errors.Join(ErrMalformed, err)
 	}
-	return &c, nil
-}
-
-// newDecision builds the decision for valid claims c. A Deny's context carries
-// who was refused, never a role.
-func newDecision(c *claims) *decision {
-	d := &decision{sub: c.Sub, exp: c.Exp}
-	d.ctx = make([]contextEntry, 0, 6)
-	d.ctx = append(d.ctx, contextEntry{"sub", c.Sub}, contextEntry{"username", c.Username})
-	role, err := role(c)
-	if err != nil {
-		d.deny = err
-		return d
-	}
-	d.ctx = append(d.ctx,
-		contextEntry{"groups", strings.Join(c.Groups, ",")},
-		contextEntry{"preferredRole", role},
-		contextEntry{"roles", strings.Join(c.Roles.arns, ",")})
-	if c.Email != "" {
-		d.ctx = append(d.ctx, contextEntry{"email", c.Email})
-	}
-	return d
+	return c, nil
 }
 
 // store caches d for tok until the earlier of the TTL and the token's exp.
@@ -215,41 +183,40 @@ func (h *Handler) store(tok string, d *decision, now time.Time) {
 
 // respond is the one place outcomes become API Gateway results, and the one
 // place a decision is logged.
-func (h *Handler) respond(ctx context.Context, now time.Time, resource string, d *decision, cached bool, sub string, err error) (events.APIGatewayCustomAuthorizerResponse, error) {
+func (h *Handler) respond(ctx context.Context, now time.Time, stage string, d *decision, cached bool, sub string, err error) (events.APIGatewayCustomAuthorizerResponse, error) {
 	if err == nil && d.deny != nil {
 		err = d.deny
 	}
-	out, reason := classify(err)
-	h.logDecision(ctx, now, out, reason, sub, cached, err)
-	switch out {
-	case outcomeAllow:
-		return events.APIGatewayCustomAuthorizerResponse{
-			PrincipalID:    d.sub,
-			PolicyDocument: policy("Allow", resource),
-			Context:        d.context(),
-		}, nil
-	case outcomeDeny:
-		return events.APIGatewayCustomAuthorizerResponse{
-			PrincipalID:    d.sub,
-			PolicyDocument: policy("Deny", resource),
-			Context:        d.context(),
-		}, nil
+	v := classify(err)
+	h.logDecision(ctx, now, v, d, cached, sub, err)
+	switch verdicts[v].outcome {
+	case outcomeAllow, outcomeDeny:
+		return d.response(stage), nil
 	case outcomeUnauthorized:
 		// The exact message API Gateway turns into 401; produced nowhere else.
 		return events.APIGatewayCustomAuthorizerResponse{}, errors.New("Unauthorized")
 	}
 	// The class names the failure for whoever reads the Lambda error; it says nothing about keys or tokens.
-	return events.APIGatewayCustomAuthorizerResponse{}, errors.New("Internal error: " + reason)
+	return events.APIGatewayCustomAuthorizerResponse{}, errors.New("Internal error: " + verdicts[v].reason)
 }
 
 // logDecision writes the one JSON line per decision: never the token.
-func (h *Handler) logDecision(ctx context.Context, now time.Time, out outcome, reason, sub string, cached bool, err error) {
+func (h *Handler) logDecision(ctx context.Context, now time.Time, v verdict, d *decision, cached bool, sub string, err error) {
+	log := h.logs[v].fresh
+	if cached {
+		log = h.logs[v].cached
+	}
 	level := slog.LevelInfo
-	if out == outcomeError {
+	if verdicts[v].outcome == outcomeError {
 		level = slog.LevelError
 	}
-	if !h.log.Enabled(ctx, level) {
+	if !log.Enabled(ctx, level) {
 		return
+	}
+	if cached {
+		// A hit's line differs from the decision's other hits only in time and
+		// request id: its sub is formatted once, on the first.
+		log, sub = d.hitLogger(log), ""
 	}
 	var requestID string
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
@@ -258,17 +225,13 @@ func (h *Handler) logDecision(ctx context.Context, now time.Time, out outcome, r
 	// A Record built here rather than Logger.LogAttrs: that would walk the
 	// stack for a source location nobody reads, which costs more than a cache hit.
 	r := slog.NewRecord(now, level, "authorizer decision", 0)
-	r.AddAttrs(
-		slog.String("outcome", string(out)),
-		slog.String("reason", reason),
-		slog.String("requestId", requestID),
-		slog.Bool("cached", cached))
 	if sub != "" {
 		r.AddAttrs(slog.String("sub", sub))
 	}
-	if out == outcomeError && err != nil {
+	r.AddAttrs(slog.String("requestId", requestID))
+	if verdicts[v].outcome == outcomeError && err != nil {
 		// Errors are ours to fix; their text names keys and URLs, never token bytes.
 		r.AddAttrs(slog.String("error", err.Error()))
 	}
-	_ = h.log.Handler().Handle(ctx, r)
+	_ = log.Handler().Handle(ctx, r)
 }

@@ -162,11 +162,16 @@ func TestMethodARN(t *testing.T) {
 		{"an ANY method allows its stage", "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/*/whoami", testResource},
 		{"the China partition is kept", "arn:aws-cn:execute-api:cn-north-1:123456789012:abcdef1234/prod/GET/x", "arn:aws-cn:execute-api:cn-north-1:123456789012:abcdef1234/prod/*"},
 		{"the GovCloud partition is kept", "arn:aws-us-gov:execute-api:us-gov-west-1:123456789012:abcdef1234/Stage_2-b/GET/x", "arn:aws-us-gov:execute-api:us-gov-west-1:123456789012:abcdef1234/Stage_2-b/*"},
+		{"a stage named like the start of another is its own", "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/production/GET/x", "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/production/*"},
+		{"an API id that extends another is its own", "arn:aws:execute-api:us-east-1:123456789012:abcdef12345/prod/GET/x", "arn:aws:execute-api:us-east-1:123456789012:abcdef12345/prod/*"},
 	}
 	for _, tt := range good {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
-			r := f.authorize(t, f.idToken(t, nil), tt.arn)
+			tok := f.idToken(t, nil)
+			// The handler remembers the last stage it saw: ask for testMethodARN's first, then tt.arn.
+			mustAllow(t, f.authorize(t, tok, testMethodARN))
+			r := f.authorize(t, tok, tt.arn)
 			if r.outcome() != "allow" {
 				t.Fatalf("outcome %q (%v), want allow", r.outcome(), r.err)
 			}
@@ -191,6 +196,8 @@ func TestMethodARN(t *testing.T) {
 		{"a stage wildcard", "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/*/GET/whoami"},
 		{"an empty stage", "arn:aws:execute-api:us-east-1:123456789012:abcdef1234//GET/whoami"},
 		{"no method", "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod"},
+		{"a slash and no method", "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/"},
+		{"a method and no resource", "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/GET"},
 		{"an empty method", "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod//whoami"},
 		{"a lower-case method", "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/get/whoami"},
 		{"an extra colon segment", "arn:aws:execute-api:us-east-1:123456789012:extra:abcdef1234/prod/GET/whoami"},
@@ -198,16 +205,27 @@ func TestMethodARN(t *testing.T) {
 		{"an oversized methodArn", "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/GET/" + strings.Repeat("a", 4096)},
 	}
 	for _, tt := range bad {
-		t.Run(tt.name+" is an error, never an Allow", func(t *testing.T) {
-			f := newFixture(t)
-			r := f.authorize(t, f.idToken(t, nil), tt.arn)
-			if r.outcome() != "error" || r.reason() != "bad_method_arn" {
-				t.Fatalf("outcome %q reason %q (%v), want error bad_method_arn", r.outcome(), r.reason(), r.err)
+		for _, after := range []bool{false, true} {
+			name := tt.name + " is an error, never an Allow"
+			if after {
+				// The handler remembers the last stage, and the token's decision is cached.
+				name += ", even right after an Allow for testMethodARN"
 			}
-			if r.err.Error() == "Unauthorized" || r.resp.PolicyDocument.Statement != nil {
-				t.Errorf("got %v, %+v", r.err, r.resp)
-			}
-		})
+			t.Run(name, func(t *testing.T) {
+				f := newFixture(t)
+				tok := f.idToken(t, nil)
+				if after {
+					mustAllow(t, f.authorize(t, tok, testMethodARN))
+				}
+				r := f.authorize(t, tok, tt.arn)
+				if r.outcome() != "error" || r.reason() != "bad_method_arn" {
+					t.Fatalf("outcome %q reason %q (%v), want error bad_method_arn", r.outcome(), r.reason(), r.err)
+				}
+				if r.err.Error() == "Unauthorized" || r.resp.PolicyDocument.Statement != nil {
+					t.Errorf("got %v, %+v", r.err, r.resp)
+				}
+			})
+		}
 	}
 }
 
@@ -244,6 +262,19 @@ func TestDecisionCache(t *testing.T) {
 		if !maps.Equal(first.resp.Context, second.resp.Context) || first.resp.PrincipalID != second.resp.PrincipalID {
 			t.Errorf("cached response differs: %+v vs %+v", first.resp, second.resp)
 		}
+		// The hit's log line has the same fields, with the same values but for time and cached.
+		for k, v := range first.log {
+			if k != "time" && k != "cached" && second.log[k] != v {
+				t.Errorf("log %s = %v on the hit, %v before", k, second.log[k], v)
+			}
+		}
+		if len(second.log) != len(first.log) {
+			t.Errorf("log line fields differ: %v vs %v", second.log, first.log)
+		}
+		third := f.authorize(t, "Bearer "+tok, testMethodARN)
+		if !maps.Equal(third.log, second.log) {
+			t.Errorf("a second hit logged %v, the first %v", third.log, second.log)
+		}
 	})
 	t.Run("a cached decision yields the policy of the API that asks", func(t *testing.T) {
 		f := newFixture(t)
@@ -258,13 +289,25 @@ func TestDecisionCache(t *testing.T) {
 			t.Errorf("a cached token with a bad methodArn: outcome %q, want error", r.outcome())
 		}
 	})
-	t.Run("a response's context can be changed without changing the cache", func(t *testing.T) {
+	t.Run("an earlier response is never changed by later ones", func(t *testing.T) {
+		// Responses are shared with the cache (callers must not modify them), so the handler must not either.
 		f := newFixture(t)
 		tok := f.idToken(t, nil)
 		first := f.authorize(t, tok, testMethodARN)
-		first.resp.Context["preferredRole"] = "arn:aws:iam::123456789012:role/root"
-		if got := f.authorize(t, tok, testMethodARN).resp.Context["preferredRole"]; got != f.iss.Role("admins") {
-			t.Errorf("preferredRole = %v after a caller edited an earlier response", got)
+		wantContext := maps.Clone(first.resp.Context)
+		other := f.authorize(t, tok, "arn:aws:execute-api:eu-west-1:210987654321:zzz9999999/dev/GET/x")
+		if !other.cached() {
+			t.Fatal("the second call was not a cache hit")
+		}
+		f.authorize(t, f.iss.Mint(t, f.iss.IDClaims("bob")), testMethodARN) // a Deny of someone else
+		mustAllow(t, first)
+		if !maps.Equal(first.resp.Context, wantContext) {
+			t.Errorf("context = %v, want %v", first.resp.Context, wantContext)
+		}
+		again := f.authorize(t, tok, testMethodARN)
+		mustAllow(t, again)
+		if !maps.Equal(again.resp.Context, wantContext) {
+			t.Errorf("context after other stages = %v, want %v", again.resp.Context, wantContext)
 		}
 	})
 	t.Run("a Deny is cached too", func(t *testing.T) {

@@ -3,28 +3,46 @@ package authorizer
 import (
 	"fmt"
 	"strings"
-
-	"github.com/aws/aws-lambda-go/events"
+	"sync/atomic"
 )
 
-// stageResource returns the Allow/Deny resource for methodArn: the whole stage of
-// the calling API, arn:<partition>:execute-api:<region>:<account>:<apiId>/<stage>/*,
-// so that API Gateway's per-token result cache serves every method of that stage.
+// stageParser checks methodArns. It remembers the last stage it found: a
+// function serves one stage of one API, or a few, so the next methodArn most
+// likely starts with that stage, and then only the method after it is left to
+// check.
+type stageParser struct {
+	last atomic.Pointer[string] // the last stage found, and the '/' after it
+}
+
+// stageARN returns the stage of the calling API, arn:<partition>:execute-api:<region>:<account>:<apiId>/<stage>,
+// from methodArn. The Allow/Deny resource is that stage's "/*".
 //
 // The shape is checked strictly and by hand (this runs on the cached path too):
 // a methodArn we do not understand must never widen into a policy.
-func stageResource(methodArn string) (string, error) {
+func (sp *stageParser) stageARN(methodArn string) (string, error) {
+	// The remembered stage passed every check below, and none of its parts can
+	// hold a ':' or a '/', so methodArn splits exactly where it ends.
+	if s := sp.last.Load(); s != nil && len(methodArn) <= maxMethodARN {
+		if method, ok := strings.CutPrefix(methodArn, *s); ok && isMethod(method) {
+			return (*s)[:len(*s)-1], nil
+		}
+	}
 	prefix, ok := stagePrefix(methodArn)
 	if !ok {
 		return "", fmt.Errorf("%w (%d bytes)", ErrBadMethodARN, len(methodArn))
 	}
-	return prefix + "/*", nil
+	last := strings.Clone(methodArn[:len(prefix)+1]) // not a slice of methodArn, which would keep it alive
+	sp.last.Store(&last)
+	return last[:len(prefix)], nil
 }
+
+// maxMethodARN caps methodArn: a longer one is refused unread.
+const maxMethodARN = 2048
 
 // stagePrefix returns arn:…:<apiId>/<stage> from
 // arn:<partition>:execute-api:<region>:<account>:<apiId>/<stage>/<verb>/<resource…>.
 func stagePrefix(arn string) (string, bool) {
-	if len(arn) > 2048 {
+	if len(arn) > maxMethodARN {
 		return "", false
 	}
 	rest, ok := strings.CutPrefix(arn, "arn:")
@@ -36,13 +54,18 @@ func stagePrefix(arn string) (string, bool) {
 	region, rest, _ := strings.Cut(rest, ":")
 	account, rest, _ := strings.Cut(rest, ":")
 	apiID, rest, _ := strings.Cut(rest, "/")
-	stage, rest, _ := strings.Cut(rest, "/")
-	verb, resource, found := strings.Cut(rest, "/")
+	stage, rest, found := strings.Cut(rest, "/")
 	if !found || !isPartition(partition) || service != "execute-api" || !isRegion(region) ||
-		!isAccount(account) || !isAPIID(apiID) || !isStage(stage) || !isVerb(verb) || !isResource(resource) {
+		!isAccount(account) || !isAPIID(apiID) || !isStage(stage) || !isMethod(rest) {
 		return "", false
 	}
 	return arn[:len(arn)-len(rest)-1], true
+}
+
+// isMethod checks what follows <stage>/: <verb>/<resource…>.
+func isMethod(s string) bool {
+	verb, resource, found := strings.Cut(s, "/")
+	return found && isVerb(verb) && isResource(resource)
 }
 
 // isPartition: aws, aws-cn, aws-us-gov, aws-iso-b, …
@@ -114,15 +137,3 @@ func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 // policyVersion is the IAM policy language version API Gateway expects.
 const policyVersion = "2012-10-17"
-
-// policy is the one-statement execute-api:Invoke policy for resource.
-func policy(effect, resource string) events.APIGatewayCustomAuthorizerPolicy {
-	return events.APIGatewayCustomAuthorizerPolicy{
-		Version: policyVersion,
-		Statement: []events.IAMPolicyStatement{{
-			Action:   []string{"execute-api:Invoke"},
-			Effect:   effect,
-			Resource: []string{resource},
-		}},
-	}
-}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"github.com/rolegate/rolegate/jwks"
 )
@@ -70,7 +71,7 @@ func (p *present) UnmarshalJSON([]byte) error {
 // signed is "header.payload" as received, the exact bytes the signature covers.
 type jws struct {
 	header  header
-	signed  []byte
+	signed  string
 	payload []byte
 	sig     []byte
 }
@@ -79,48 +80,82 @@ type jws struct {
 // so each part has exactly one encoding and a token cannot be re-spelled.
 var b64 = base64.RawURLEncoding.Strict()
 
-// parseJWS splits tok into a compact JWS and decodes its parts.
-func parseJWS(tok string) (jws, error) {
+// jwsParser splits compact JWSs and decodes their parts. It remembers the
+// last header it decoded: a pool signs every token with its current key, so
+// consecutive tokens carry byte-identical headers, and comparing one costs
+// far less than decoding it again.
+type jwsParser struct {
+	last atomic.Pointer[knownHeader]
+}
+
+// knownHeader is a header's text as received and what it decodes to.
+type knownHeader struct {
+	text   string
+	header header
+}
+
+// parse splits tok into a compact JWS and decodes its parts.
+func (jp *jwsParser) parse(tok string) (jws, error) {
 	var j jws
-	if n := strings.Count(tok, "."); n != 2 {
-		return j, fmt.Errorf("%w: %d parts, want 3", ErrMalformed, n+1)
-	}
-	// The strict decoder refuses every byte outside the base64url alphabet but
-	// skips '\r' and '\n', which would let a re-spelled token decode the same.
-	if strings.IndexByte(tok, '\r') >= 0 || strings.IndexByte(tok, '\n') >= 0 {
-		return j, fmt.Errorf("%w: line break", ErrMalformed)
-	}
 	h := strings.IndexByte(tok, '.')
 	p := h + 1 + strings.IndexByte(tok[h+1:], '.')
+	if h < 0 || p == h || strings.IndexByte(tok[p+1:], '.') >= 0 {
+		return j, fmt.Errorf("%w: not three parts", ErrMalformed)
+	}
 	// An empty signature is left for checkHeader to refuse: "alg":"none" is an algorithm problem.
 	if h == 0 || p == h+1 {
 		return j, fmt.Errorf("%w: empty part", ErrMalformed)
 	}
-	// One copy of the token and one buffer for its three decoded parts.
-	in := []byte(tok)
-	buf := make([]byte, b64.DecodedLen(h)+b64.DecodedLen(p-h-1)+b64.DecodedLen(len(tok)-p-1))
-	hb, err := decodePart(&buf, in[:h])
-	if err != nil {
+	var err error
+	if j.header, err = jp.header(tok[:h]); err != nil {
 		return j, fmt.Errorf("%w: header: %w", ErrMalformed, err)
 	}
-	if j.payload, err = decodePart(&buf, in[h+1:p]); err != nil {
+	// One buffer for the payload and the signature, decoded straight from tok.
+	buf := make([]byte, b64.DecodedLen(p-h-1)+b64.DecodedLen(len(tok)-p-1))
+	if j.payload, err = decodePart(&buf, tok[h+1:p]); err != nil {
 		return j, fmt.Errorf("%w: payload: %w", ErrMalformed, err)
 	}
-	if j.sig, err = decodePart(&buf, in[p+1:]); err != nil {
+	if j.sig, err = decodePart(&buf, tok[p+1:]); err != nil {
 		return j, fmt.Errorf("%w: signature: %w", ErrMalformed, err)
 	}
-	if err := unmarshal(hb, &j.header); err != nil {
-		return j, fmt.Errorf("%w: header: %w", ErrMalformed, err)
-	}
-	j.signed = in[:p]
+	j.signed = tok[:p]
 	return j, nil
 }
 
+// header decodes a header part. Decoding is a pure function of the text, so
+// the remembered result is exactly what decoding again would give.
+func (jp *jwsParser) header(text string) (header, error) {
+	if k := jp.last.Load(); k != nil && k.text == text {
+		return k.header, nil
+	}
+	var h header
+	buf := make([]byte, b64.DecodedLen(len(text)))
+	b, err := decodePart(&buf, text)
+	if err != nil {
+		return h, err
+	}
+	if err := unmarshal(b, &h); err != nil {
+		return h, err
+	}
+	// A clone, not a slice of the token, which would keep all of it alive.
+	jp.last.Store(&knownHeader{text: strings.Clone(text), header: h})
+	return h, nil
+}
+
+// errLineBreak is why a part holding '\r' or '\n' is refused.
+var errLineBreak = errors.New("line break")
+
 // decodePart decodes src into the front of *buf and advances *buf past it.
-func decodePart(buf *[]byte, src []byte) ([]byte, error) {
-	n, err := b64.Decode(*buf, src)
+func decodePart(buf *[]byte, src string) ([]byte, error) {
+	n, err := b64.Decode(*buf, []byte(src)) // no copy: the compiler sees Decode only reads src
 	if err != nil {
 		return nil, err
+	}
+	// The strict decoder refuses every byte outside the base64url alphabet but
+	// skips '\r' and '\n', which would let a re-spelled token decode the same.
+	// Such a part decodes to fewer bytes than its length implies.
+	if b64.EncodedLen(n) != len(src) {
+		return nil, errLineBreak
 	}
 	out := (*buf)[:n:n]
 	*buf = (*buf)[n:]
@@ -169,7 +204,10 @@ func (j *jws) verify(ctx context.Context, keys KeySource) error {
 	if len(j.sig) != k.Public.Size() {
 		return fmt.Errorf("%w: signature length", ErrBadSignature)
 	}
-	sum := sha256.Sum256(j.signed)
+	// Hashing takes a []byte: copying the signed bytes to the stack spares the
+	// heap a token-sized allocation per request (bigger tokens spill to the heap).
+	var stack [4 << 10]byte
+	sum := sha256.Sum256(append(stack[:0], j.signed...))
 	if err := rsa.VerifyPKCS1v15(k.Public, crypto.SHA256, sum[:], j.sig); err != nil {
 		return ErrBadSignature
 	}
