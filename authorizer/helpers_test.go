@@ -1,7 +1,6 @@
 package authorizer_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -19,6 +18,7 @@ import (
 	"github.com/rolegate/rolegate/authorizer"
 	"github.com/rolegate/rolegate/jwks"
 	"github.com/rolegate/rolegate/jwks/jwkstest"
+	"github.com/rolegate/rolegate/internal/syncbuf"
 )
 
 // t0 is the fixed "now" of the tests; the issuer mints at t0 and the handler's clock starts there.
@@ -69,7 +69,7 @@ type fixture struct {
 	clock *clock
 	keys  *countingKeys
 	h     *authorizer.Handler
-	logs  *syncBuffer
+	logs  *syncbuf.Buffer
 }
 
 type fixtureOption func(*fixtureSettings)
@@ -103,7 +103,7 @@ func newFixture(t testing.TB, opts ...fixtureOption) *fixture {
 		jwkstest.WithKey(poolKey()),
 		jwkstest.WithNow(func() time.Time { return t0 }),
 	}, s.issuer...)...)
-	f := &fixture{iss: iss, clock: newClock(t0), logs: &syncBuffer{}}
+	f := &fixture{iss: iss, clock: newClock(t0), logs: &syncbuf.Buffer{}}
 	f.cfg = authorizer.Config{
 		UserPoolID: iss.PoolID,
 		ClientIDs:  []string{iss.ClientID},
@@ -192,29 +192,6 @@ func mustAllow(t testing.TB, r result) {
 	if got := r.resp.PolicyDocument.Statement[0].Resource; len(got) != 1 || got[0] != testResource {
 		t.Fatalf("resource %q, want [%q]", got, testResource)
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func (s *syncBuffer) Len() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Len()
 }
 
 // b64 is the token encoding; tests use it to build hostile tokens byte by byte.
