@@ -16,9 +16,9 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/rolegate/rolegate/authorizer"
+	"github.com/rolegate/rolegate/internal/syncbuf"
 	"github.com/rolegate/rolegate/jwks"
 	"github.com/rolegate/rolegate/jwks/jwkstest"
-	"github.com/rolegate/rolegate/internal/syncbuf"
 )
 
 // t0 is the fixed "now" of the tests; the issuer mints at t0 and the handler's clock starts there.
