@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/rolegate/rolegate/authorizer"
+	"github.com/rolegate/rolegate/internal/clocktest"
 	"github.com/rolegate/rolegate/internal/syncbuf"
 	"github.com/rolegate/rolegate/jwks"
 	"github.com/rolegate/rolegate/jwks/jwkstest"
@@ -39,18 +40,6 @@ var poolKey = sync.OnceValue(func() *jwks.PrivateKey {
 	return k
 })
 
-// clock is the handler's injected clock; tests move it, never sleep.
-type clock struct{ ns atomic.Int64 }
-
-func newClock(t time.Time) *clock {
-	c := &clock{}
-	c.ns.Store(t.UnixNano())
-	return c
-}
-
-func (c *clock) Now() time.Time          { return time.Unix(0, c.ns.Load()).UTC() }
-func (c *clock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
-
 // countingKeys counts lookups, to tell a cached decision from a fresh one.
 type countingKeys struct {
 	authorizer.KeySource
@@ -66,7 +55,7 @@ func (c *countingKeys) Key(ctx context.Context, kid string) (*jwks.Key, error) {
 type fixture struct {
 	iss   *jwkstest.Issuer
 	cfg   authorizer.Config
-	clock *clock
+	clock *clocktest.Clock
 	keys  *countingKeys
 	h     *authorizer.Handler
 	logs  *syncbuf.Buffer
@@ -103,7 +92,7 @@ func newFixture(t testing.TB, opts ...fixtureOption) *fixture {
 		jwkstest.WithKey(poolKey()),
 		jwkstest.WithNow(func() time.Time { return t0 }),
 	}, s.issuer...)...)
-	f := &fixture{iss: iss, clock: newClock(t0), logs: &syncbuf.Buffer{}}
+	f := &fixture{iss: iss, clock: clocktest.New(t0), logs: &syncbuf.Buffer{}}
 	f.cfg = authorizer.Config{
 		UserPoolID: iss.PoolID,
 		ClientIDs:  []string{iss.ClientID},

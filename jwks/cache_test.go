@@ -11,34 +11,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rolegate/rolegate/internal/clocktest"
 	"github.com/rolegate/rolegate/jwks"
 	"github.com/rolegate/rolegate/jwks/jwkstest"
 )
 
-// clock is a hand-wound clock: time passes only when a test says so.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 const window = 10 * time.Second
 
 // newCache returns a cache on iss with the clock clk and a client timeout of timeout (0: the default).
-func newCache(iss *jwkstest.Issuer, clk *clock, timeout time.Duration) *jwks.Cache {
+func newCache(iss *jwkstest.Issuer, clk *clocktest.Clock, timeout time.Duration) *jwks.Cache {
 	o := jwks.Options{Now: clk.Now, MinRefetchInterval: window, RefreshInterval: time.Hour}
 	if timeout > 0 {
 		o.Client = &http.Client{Timeout: timeout}
@@ -86,7 +67,7 @@ func wantFetches(t *testing.T, iss *jwkstest.Issuer, n int) {
 
 func TestCacheServesKnownKidsWithoutFetching(t *testing.T) {
 	iss := jwkstest.NewIssuer(t)
-	c := newCache(iss, newClock(), 0)
+	c := newCache(iss, clocktest.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)), 0)
 	prefetch(t, c)
 	for range 100 {
 		wantKey(t, c, iss.Key())
@@ -96,20 +77,20 @@ func TestCacheServesKnownKidsWithoutFetching(t *testing.T) {
 
 func TestCacheFetchesOnFirstLookupWithoutPrefetch(t *testing.T) {
 	iss := jwkstest.NewIssuer(t)
-	c := newCache(iss, newClock(), 0)
+	c := newCache(iss, clocktest.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)), 0)
 	wantKey(t, c, iss.Key())
 	wantFetches(t, iss, 1)
 }
 
 func TestCacheEmptyKidNeverFetches(t *testing.T) {
 	iss := jwkstest.NewIssuer(t)
-	c := newCache(iss, newClock(), 0)
+	c := newCache(iss, clocktest.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)), 0)
 	wantErr(t, c, "", jwks.ErrKeyNotFound)
 	wantFetches(t, iss, 0)
 }
 
 func TestCachePicksUpRotationWithoutRestart(t *testing.T) {
-	clk := newClock()
+	clk := clocktest.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	iss := jwkstest.NewIssuer(t, jwkstest.WithNow(clk.Now))
 	c := newCache(iss, clk, 0)
 	prefetch(t, c)
@@ -133,7 +114,7 @@ func TestCachePicksUpRotationWithoutRestart(t *testing.T) {
 }
 
 func TestCacheFloodOfUnknownKidsFetchesOncePerWindow(t *testing.T) {
-	clk := newClock()
+	clk := clocktest.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	iss := jwkstest.NewIssuer(t)
 	c := newCache(iss, clk, 0)
 	prefetch(t, c)
@@ -176,7 +157,7 @@ func TestCacheFloodOfUnknownKidsFetchesOncePerWindow(t *testing.T) {
 
 func TestCacheMergesConcurrentFetches(t *testing.T) {
 	iss := jwkstest.NewIssuer(t)
-	c := newCache(iss, newClock(), 0)
+	c := newCache(iss, clocktest.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)), 0)
 	release := iss.Hold(t)
 
 	var ready, done sync.WaitGroup
@@ -201,7 +182,7 @@ func TestCacheMergesConcurrentFetches(t *testing.T) {
 }
 
 func TestCacheColdStartOutage(t *testing.T) {
-	clk := newClock()
+	clk := clocktest.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	iss := jwkstest.NewIssuer(t)
 	c := newCache(iss, clk, 0)
 	iss.SetFailing(http.StatusServiceUnavailable)
@@ -226,7 +207,7 @@ func TestCacheColdStartOutage(t *testing.T) {
 
 func TestCacheRefresh(t *testing.T) {
 	t.Run("a set younger than the refresh interval is not refetched", func(t *testing.T) {
-		clk := newClock()
+		clk := clocktest.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 		iss := jwkstest.NewIssuer(t)
 		c := newCache(iss, clk, 0)
 		prefetch(t, c)
@@ -240,7 +221,7 @@ func TestCacheRefresh(t *testing.T) {
 		wantFetches(t, iss, 2)
 	})
 	t.Run("a failed refresh keeps the last good set", func(t *testing.T) {
-		clk := newClock()
+		clk := clocktest.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 		iss := jwkstest.NewIssuer(t)
 		c := newCache(iss, clk, 0)
 		prefetch(t, c)
@@ -269,7 +250,7 @@ func TestCacheRefresh(t *testing.T) {
 		wantFetches(t, iss, 4)
 	})
 	t.Run("a refresh answered with no usable key keeps the last good set", func(t *testing.T) {
-		clk := newClock()
+		clk := clocktest.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 		iss := jwkstest.NewIssuer(t)
 		c := newCache(iss, clk, 0)
 		prefetch(t, c)
@@ -279,7 +260,7 @@ func TestCacheRefresh(t *testing.T) {
 		wantFetches(t, iss, 2)
 	})
 	t.Run("a refresh that no longer lists a kid retires it", func(t *testing.T) {
-		clk := newClock()
+		clk := clocktest.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 		iss := jwkstest.NewIssuer(t)
 		c := newCache(iss, clk, 0)
 		prefetch(t, c)
@@ -344,7 +325,7 @@ func TestCacheBadResponses(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			iss := jwkstest.NewIssuer(t, jwkstest.WithKey(key))
 			tt.setup(t, iss)
-			c := newCache(iss, newClock(), 0)
+			c := newCache(iss, clocktest.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)), 0)
 			err := c.Prefetch(context.Background())
 			if tt.wantErr == nil {
 				if err != nil {
@@ -371,7 +352,7 @@ func isStatus(code int) func(error) bool {
 func TestCacheSlowServerTimesOut(t *testing.T) {
 	iss := jwkstest.NewIssuer(t)
 	iss.SetDelay(time.Minute) // the handler gives up as soon as the client does
-	c := newCache(iss, newClock(), 200*time.Millisecond)
+	c := newCache(iss, clocktest.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)), 200*time.Millisecond)
 
 	err := c.Prefetch(context.Background())
 	var ne net.Error
@@ -385,7 +366,7 @@ func TestCacheLookupHonorsContext(t *testing.T) {
 	t.Run("without a set, giving up is unavailable", func(t *testing.T) {
 		iss := jwkstest.NewIssuer(t)
 		iss.Hold(t)
-		c := newCache(iss, newClock(), 0)
+		c := newCache(iss, clocktest.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)), 0)
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
 		_, err := c.Key(ctx, iss.Key().ID)
@@ -398,7 +379,7 @@ func TestCacheLookupHonorsContext(t *testing.T) {
 	})
 	t.Run("with a set, giving up on an unknown kid is not found", func(t *testing.T) {
 		iss := jwkstest.NewIssuer(t)
-		c := newCache(iss, newClock(), 0)
+		c := newCache(iss, clocktest.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)), 0)
 		prefetch(t, c)
 		iss.Hold(t)
 		ctx, cancel := context.WithCancel(context.Background())
@@ -409,7 +390,7 @@ func TestCacheLookupHonorsContext(t *testing.T) {
 		}
 	})
 	t.Run("a stale set still serves a known kid when the caller gives up", func(t *testing.T) {
-		clk := newClock()
+		clk := clocktest.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 		iss := jwkstest.NewIssuer(t)
 		c := newCache(iss, clk, 0)
 		prefetch(t, c)

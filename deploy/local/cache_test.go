@@ -8,31 +8,13 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/rolegate/rolegate/internal/clocktest"
 )
-
-// fakeClock is an injected clock tests move by hand.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 func TestResultCache(t *testing.T) {
 	ctx := context.Background()
-	clock := newFakeClock()
+	clock := clocktest.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	c := newResultCache(300*time.Second, clock.Now, 0)
 	calls := 0
 	fetch := func() (*AuthorizerResult, error) { calls++; return &AuthorizerResult{PrincipalID: "p"}, nil }
@@ -54,7 +36,7 @@ func TestResultCache(t *testing.T) {
 }
 
 func TestResultCacheDoesNotCacheFailures(t *testing.T) {
-	c := newResultCache(time.Minute, newFakeClock().Now, 0)
+	c := newResultCache(time.Minute, clocktest.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)).Now, 0)
 	calls := 0
 	fail := func() (*AuthorizerResult, error) { calls++; return nil, ErrUnauthorized }
 	for range 2 {
@@ -68,7 +50,7 @@ func TestResultCacheDoesNotCacheFailures(t *testing.T) {
 }
 
 func TestResultCacheWithZeroTTLAlwaysFetches(t *testing.T) {
-	c := newResultCache(0, newFakeClock().Now, 0)
+	c := newResultCache(0, clocktest.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)).Now, 0)
 	calls := 0
 	fetch := func() (*AuthorizerResult, error) { calls++; return &AuthorizerResult{}, nil }
 	for range 3 {
@@ -80,7 +62,7 @@ func TestResultCacheWithZeroTTLAlwaysFetches(t *testing.T) {
 }
 
 func TestResultCacheMergesConcurrentMisses(t *testing.T) {
-	c := newResultCache(time.Minute, newFakeClock().Now, 0)
+	c := newResultCache(time.Minute, clocktest.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)).Now, 0)
 	var calls atomic.Int32
 	release := make(chan struct{})
 	fetch := func() (*AuthorizerResult, error) {
@@ -108,7 +90,7 @@ func TestResultCacheMergesConcurrentMisses(t *testing.T) {
 }
 
 func TestResultCacheStaysBounded(t *testing.T) {
-	clock := newFakeClock()
+	clock := clocktest.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	c := newResultCache(time.Minute, clock.Now, 3)
 	fetch := func() (*AuthorizerResult, error) { return &AuthorizerResult{}, nil }
 	for _, k := range []string{"a", "b", "c", "d", "e"} {

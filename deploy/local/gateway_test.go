@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/rolegate/rolegate/internal/clocktest"
 )
 
 // stubFunction is an Invoker that records payloads and answers with answer.
@@ -80,12 +82,12 @@ type testGateway struct {
 	gw         *Gateway
 	authorizer *stubFunction
 	backend    *stubFunction
-	clock      *fakeClock
+	clock      *clocktest.Clock
 }
 
 func newTestGateway(t *testing.T, c Config, authz, backend func([]byte) ([]byte, error)) *testGateway {
 	t.Helper()
-	tg := &testGateway{authorizer: &stubFunction{answer: authz}, backend: &stubFunction{answer: backend}, clock: newFakeClock()}
+	tg := &testGateway{authorizer: &stubFunction{answer: authz}, backend: &stubFunction{answer: backend}, clock: clocktest.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))}
 	gw, err := NewGateway(c, Deps{Authorizer: tg.authorizer, Backend: tg.backend, Now: tg.clock.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -426,7 +428,7 @@ var update = flag.Bool("update", false, "rewrite testdata/local-*.json golden fi
 // what API Gateway sends, so a reader can compare the two.
 func TestProxyEventGolden(t *testing.T) {
 	c := testConfig(t)
-	tg := &testGateway{authorizer: &stubFunction{answer: answer(allowStage)}, backend: &stubFunction{answer: answer(backendOK)}, clock: newFakeClock()}
+	tg := &testGateway{authorizer: &stubFunction{answer: answer(allowStage)}, backend: &stubFunction{answer: answer(backendOK)}, clock: clocktest.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))}
 	gw, err := NewGateway(c, Deps{Authorizer: tg.authorizer, Backend: tg.backend, Now: tg.clock.Now,
 		RequestID: func() string { return "5b9c1e7d-3a2f-4c8e-9d1b-2f3a4b5c6d7e" }})
 	if err != nil {
