@@ -16,7 +16,7 @@ FUNCTIONS    := authorizer backend
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
-build: $(foreach f,$(FUNCTIONS),build/$(f).zip) ## Lambda bootstraps and zips for provided.al2023 (GOARCH, default arm64)
+build: $(foreach f,$(FUNCTIONS),build/$(f)/bootstrap build/$(f).zip) ## Lambda bootstraps and zips for provided.al2023 (GOARCH, default arm64)
 
 build/%/bootstrap: FORCE
 	@echo "build $@ (linux/$(GOARCH))"
