@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -95,8 +96,11 @@ func TestBootstrapUnderRIE(t *testing.T) {
 	})
 
 	t.Run("every decision is one JSON log line without the token", func(t *testing.T) {
+		// The function's output reaches us through RIE's pipe, which may lag
+		// behind the invoke response: wait for it (not for time to pass).
+		out := waitForLines(logs, `"msg":"authorizer decision"`, invocations, 10*time.Second)
 		var decisions int
-		for line := range strings.SplitSeq(logs.String(), "\n") {
+		for line := range strings.SplitSeq(out, "\n") {
 			if strings.Contains(line, valid[len(valid)-40:]) {
 				t.Errorf("log carries the token: %s", line)
 			}
@@ -109,7 +113,7 @@ func TestBootstrapUnderRIE(t *testing.T) {
 			}
 		}
 		if decisions != invocations {
-			t.Errorf("%d decision lines for %d invocations:\n%s", decisions, invocations, logs.String())
+			t.Errorf("%d decision lines for %d invocations:\n%s", decisions, invocations, out)
 		}
 	})
 }
@@ -128,7 +132,21 @@ func TestBootstrapRefusesBadConfiguration(t *testing.T) {
 			t.Fatalf("a misconfigured function answered %s", body)
 		}
 	}
-	if !strings.Contains(logs.String(), "invalid configuration") || !strings.Contains(logs.String(), "APP_CLIENT_IDS") {
-		t.Errorf("the cold start did not say what is wrong:\n%s", logs.String())
+	out := waitForLines(logs, "invalid configuration", 1, 10*time.Second)
+	if !strings.Contains(out, "invalid configuration") || !strings.Contains(out, "APP_CLIENT_IDS") {
+		t.Errorf("the cold start did not say what is wrong:\n%s", out)
+	}
+}
+
+// waitForLines returns buf's contents once it holds at least n lines
+// containing substr, or when timeout ends, whichever comes first.
+func waitForLines(buf *syncbuf.Buffer, substr string, n int, timeout time.Duration) string {
+	deadline := time.Now().Add(timeout)
+	for {
+		out := buf.String()
+		if strings.Count(out, substr) >= n || time.Now().After(deadline) {
+			return out
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
