@@ -79,6 +79,17 @@ func repoPaths(fs *flag.FlagSet) func() (paths, error) {
 	}
 }
 
+// load reads the template's settings and the persisted local issuer, which
+// `run` and `token` must share so that minted tokens are accepted.
+func (p paths) load() (local.Settings, *local.Issuer, error) {
+	settings, err := local.LoadSettings(p.template)
+	if err != nil {
+		return local.Settings{}, nil, err
+	}
+	issuer, err := local.LoadIssuer(p.state)
+	return settings, issuer, err
+}
+
 func runCmd(args []string) error {
 	fs := flag.NewFlagSet("run", flag.ExitOnError)
 	port := fs.Int("port", envInt("PORT", 3000), "gateway port on 127.0.0.1 (PORT)")
@@ -88,11 +99,7 @@ func runCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	settings, err := local.LoadSettings(p.template)
-	if err != nil {
-		return err
-	}
-	issuer, err := local.LoadIssuer(p.state)
+	settings, issuer, err := p.load()
 	if err != nil {
 		return err
 	}
@@ -168,11 +175,7 @@ func tokenCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	settings, err := local.LoadSettings(p.template)
-	if err != nil {
-		return err
-	}
-	issuer, err := local.LoadIssuer(p.state)
+	settings, issuer, err := p.load()
 	if err != nil {
 		return err
 	}
