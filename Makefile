@@ -30,14 +30,14 @@ build/%.zip: build/%/bootstrap
 
 FORCE:
 
-tools: ## install what the tests run: aws-lambda-rie (moto_server and cfn-lint come with the machine image)
+tools: ## install aws-lambda-rie if missing, check for moto_server (make test also needs cfn-lint)
 	@command -v aws-lambda-rie >/dev/null 2>&1 || test -x "$$($(GO) env GOPATH)/bin/aws-lambda-rie" || \
 		(echo "install aws-lambda-rie $(RIE_VERSION)" && \
 		 $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION))
 	@command -v moto_server >/dev/null 2>&1 || (echo 'moto_server missing: pip install "moto[server]"' && exit 1)
-	@command -v cfn-lint >/dev/null 2>&1 || (echo 'cfn-lint missing: pip install "cfn-lint==1.51.0"' && exit 1)
 
 test: tools ## run every test (unit, RIE, moto, CloudFormation checks, end to end)
+	@command -v cfn-lint >/dev/null 2>&1 || (echo 'cfn-lint missing: pip install "cfn-lint==1.51.0"' && exit 1)
 	$(GO) test -count=1 ./...
 	@echo "the token path again with the encoding/json fallback decoder"
 	GOEXPERIMENT= $(GO) test -count=1 ./authorizer/
