@@ -405,12 +405,8 @@ func TestCacheLookupHonorsContext(t *testing.T) {
 }
 
 func BenchmarkCacheKey(b *testing.B) {
-	iss := jwkstest.NewIssuer(b)
-	c := jwks.NewCache(iss.URL, jwks.Options{})
+	iss, c := prefetchedCache(b)
 	ctx := context.Background()
-	if err := c.Prefetch(ctx); err != nil {
-		b.Fatal(err)
-	}
 	kid := iss.Key().ID
 	b.ReportAllocs()
 	for b.Loop() {
@@ -421,12 +417,8 @@ func BenchmarkCacheKey(b *testing.B) {
 }
 
 func BenchmarkCacheKeyParallel(b *testing.B) {
-	iss := jwkstest.NewIssuer(b)
-	c := jwks.NewCache(iss.URL, jwks.Options{})
+	iss, c := prefetchedCache(b)
 	ctx := context.Background()
-	if err := c.Prefetch(ctx); err != nil {
-		b.Fatal(err)
-	}
 	kid := iss.Key().ID
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
@@ -440,12 +432,8 @@ func BenchmarkCacheKeyParallel(b *testing.B) {
 
 // BenchmarkCacheKeyUnknownInPenaltyBox times what a flood of forged kids costs once the box is closed.
 func BenchmarkCacheKeyUnknownInPenaltyBox(b *testing.B) {
-	iss := jwkstest.NewIssuer(b)
-	c := jwks.NewCache(iss.URL, jwks.Options{})
+	_, c := prefetchedCache(b)
 	ctx := context.Background()
-	if err := c.Prefetch(ctx); err != nil {
-		b.Fatal(err)
-	}
 	if _, err := c.Key(ctx, "forged"); !errors.Is(err, jwks.ErrKeyNotFound) {
 		b.Fatal(err)
 	}
@@ -467,4 +455,15 @@ func BenchmarkParseSet(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// prefetchedCache returns an issuer and a cache that already holds its keys.
+func prefetchedCache(b *testing.B) (*jwkstest.Issuer, *jwks.Cache) {
+	b.Helper()
+	iss := jwkstest.NewIssuer(b)
+	c := jwks.NewCache(iss.URL, jwks.Options{})
+	if err := c.Prefetch(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	return iss, c
 }

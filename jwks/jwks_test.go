@@ -27,6 +27,18 @@ func newKey(t testing.TB, kid string, bits int) *jwks.PrivateKey {
 func jwkOf(t testing.TB, k *jwks.PrivateKey) map[string]any {
 	t.Helper()
 	b, err := k.PublicJWK()
+	return jsonMap(t, b, err)
+}
+
+// privateJWKOf returns k's private JWK as a map.
+func privateJWKOf(t testing.TB, k *jwks.PrivateKey) map[string]any {
+	t.Helper()
+	b, err := jwks.MarshalPrivateKey(k)
+	return jsonMap(t, b, err)
+}
+
+func jsonMap(t testing.TB, b []byte, err error) map[string]any {
+	t.Helper()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,17 +117,7 @@ func TestParseKeyRules(t *testing.T) {
 		{"a symmetric key is refused", func() map[string]any {
 			return map[string]any{"kty": "oct", "kid": "hmac", "k": b64.EncodeToString([]byte("secretsecretsecretsecret"))}
 		}, jwks.ErrNotRSA, ""},
-		{"a published private key is refused", func() map[string]any {
-			b, err := jwks.MarshalPrivateKey(good)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var m map[string]any
-			if err := json.Unmarshal(b, &m); err != nil {
-				t.Fatal(err)
-			}
-			return m
-		}, jwks.ErrPrivate, ""},
+		{"a published private key is refused", func() map[string]any { return privateJWKOf(t, good) }, jwks.ErrPrivate, ""},
 		{"a key without kid is refused", edit(t, good, func(m map[string]any) { delete(m, "kid") }), jwks.ErrNoKid, ""},
 		{"a key with an empty kid is refused", edit(t, good, func(m map[string]any) { m["kid"] = "" }), jwks.ErrNoKid, ""},
 		{"a numeric kid is refused", edit(t, good, func(m map[string]any) { m["kid"] = 7 }), jwks.ErrMalformed, ""},

@@ -234,17 +234,7 @@ func TestPrivateKeyRoundTrip(t *testing.T) {
 func TestParsePrivateKeyRefuses(t *testing.T) {
 	k := newKey(t, "local", 2048)
 	small := newKey(t, "small", 1024)
-	priv := func(k *jwks.PrivateKey) map[string]any {
-		b, err := jwks.MarshalPrivateKey(k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var m map[string]any
-		if err := json.Unmarshal(b, &m); err != nil {
-			t.Fatal(err)
-		}
-		return m
-	}
+	priv := func(k *jwks.PrivateKey) map[string]any { return privateJWKOf(t, k) }
 	tests := []struct {
 		name string
 		jwk  map[string]any

@@ -88,14 +88,21 @@ type testGateway struct {
 func newTestGateway(t *testing.T, c Config, authz, backend func([]byte) ([]byte, error)) *testGateway {
 	t.Helper()
 	tg := &testGateway{authorizer: &stubFunction{answer: authz}, backend: &stubFunction{answer: backend}, clock: clocktest.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))}
-	gw, err := NewGateway(c, Deps{Authorizer: tg.authorizer, Backend: tg.backend, Now: tg.clock.Now})
+	tg.gw, tg.URL = serveGateway(t, c, Deps{Authorizer: tg.authorizer, Backend: tg.backend, Now: tg.clock.Now})
+	return tg
+}
+
+// serveGateway serves a gateway built from c and d on loopback for the
+// duration of t, and returns it with its URL.
+func serveGateway(t *testing.T, c Config, d Deps) (*Gateway, string) {
+	t.Helper()
+	gw, err := NewGateway(c, d)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(gw)
 	t.Cleanup(srv.Close)
-	tg.URL, tg.gw = srv.URL, gw
-	return tg
+	return gw, srv.URL
 }
 
 func (tg *testGateway) do(t *testing.T, method, path, auth string) (*http.Response, string) {
@@ -324,13 +331,7 @@ func TestGatewayResponsesFromTheTemplate(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tg := &testGateway{authorizer: &stubFunction{answer: answer(tt.authz)}, backend: &stubFunction{answer: answer(backendOK)}}
-			gw, err := NewGateway(c, Deps{Authorizer: tg.authorizer, Backend: tg.backend, RequestID: func() string { return "req-1" }})
-			if err != nil {
-				t.Fatal(err)
-			}
-			srv := httptest.NewServer(gw)
-			defer srv.Close()
-			tg.URL = srv.URL
+			tg.gw, tg.URL = serveGateway(t, c, Deps{Authorizer: tg.authorizer, Backend: tg.backend, RequestID: func() string { return "req-1" }})
 			resp, body := tg.do(t, "GET", "/whoami", tt.auth)
 			if resp.StatusCode != tt.status || body != tt.body {
 				t.Errorf("got %d %s, want %d %s", resp.StatusCode, body, tt.status, tt.body)
@@ -429,14 +430,9 @@ var update = flag.Bool("update", false, "rewrite testdata/local-*.json golden fi
 func TestProxyEventGolden(t *testing.T) {
 	c := testConfig(t)
 	tg := &testGateway{authorizer: &stubFunction{answer: answer(allowStage)}, backend: &stubFunction{answer: answer(backendOK)}, clock: clocktest.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))}
-	gw, err := NewGateway(c, Deps{Authorizer: tg.authorizer, Backend: tg.backend, Now: tg.clock.Now,
+	_, url := serveGateway(t, c, Deps{Authorizer: tg.authorizer, Backend: tg.backend, Now: tg.clock.Now,
 		RequestID: func() string { return "5b9c1e7d-3a2f-4c8e-9d1b-2f3a4b5c6d7e" }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(gw)
-	defer srv.Close()
-	req, _ := http.NewRequest("GET", srv.URL+"/whoami?verbose=1", nil)
+	req, _ := http.NewRequest("GET", url+"/whoami?verbose=1", nil)
 	req.Host = "127.0.0.1:3000"
 	req.Header.Set("Authorization", goodToken)
 	req.Header.Set("User-Agent", "curl/8.5.0")

@@ -3,7 +3,6 @@ package local
 import (
 	"context"
 	"encoding/json"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -102,13 +101,8 @@ func TestMintedTokensPassTheAuthorizer(t *testing.T) {
 		t.Fatal(err)
 	}
 	backend := &stubFunction{answer: answer(backendOK)}
-	gw, err := NewGateway(gwCfg, Deps{Authorizer: handlerInvoker{h}, Backend: backend})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(gw)
-	t.Cleanup(hs.Close)
-	tg := &testGateway{URL: hs.URL}
+	tg := &testGateway{}
+	tg.gw, tg.URL = serveGateway(t, gwCfg, Deps{Authorizer: handlerInvoker{h}, Backend: backend})
 
 	tests := []struct {
 		name   string

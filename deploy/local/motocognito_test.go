@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -146,13 +145,8 @@ func TestMotoCognitoTokens(t *testing.T) {
 		t.Fatal(err)
 	}
 	backend := &stubFunction{answer: answer(backendOK)}
-	gw, err := NewGateway(cfg, Deps{Authorizer: authz, Backend: backend})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(gw)
-	t.Cleanup(srv.Close)
-	tg := &testGateway{URL: srv.URL}
+	tg := &testGateway{}
+	tg.gw, tg.URL = serveGateway(t, cfg, Deps{Authorizer: authz, Backend: backend})
 
 	tests := []struct {
 		name   string
@@ -174,7 +168,7 @@ func TestMotoCognitoTokens(t *testing.T) {
 	if n := backend.calls(); n != 0 {
 		t.Errorf("backend invoked %d times", n)
 	}
-	if st := gw.Stats(); st.AuthorizerInvocations != int64(len(tests)) {
+	if st := tg.gw.Stats(); st.AuthorizerInvocations != int64(len(tests)) {
 		t.Errorf("authorizer invocations = %d, want %d", st.AuthorizerInvocations, len(tests))
 	}
 }
