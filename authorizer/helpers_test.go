@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rolegate/rolegate/internal/mint"
+
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
@@ -32,8 +34,8 @@ const testMethodARN = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/pro
 const testResource = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/*"
 
 // poolKey is minted once per test binary: RSA key generation is the slowest thing these tests do.
-var poolKey = sync.OnceValue(func() *jwks.PrivateKey {
-	k, err := jwks.GenerateKey("", 2048)
+var poolKey = sync.OnceValue(func() *mint.PrivateKey {
+	k, err := mint.GenerateKey("", 2048)
 	if err != nil {
 		panic(err)
 	}

@@ -15,6 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rolegate/rolegate/internal/moto/mototest"
+	"github.com/rolegate/rolegate/internal/rie/rietest"
+
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
@@ -40,7 +43,7 @@ func TestWhoamiAgainstMoto(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts moto_server")
 	}
-	srv := moto.StartT(t)
+	srv := mototest.Start(t)
 	createRole(t, srv, "rolegate-readers")
 	for _, kv := range srv.Env() {
 		k, v, _ := strings.Cut(kv, "=")
@@ -103,9 +106,9 @@ func TestBootstrapUnderRIEWithMoto(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the bootstrap and starts RIE and moto_server")
 	}
-	srv := moto.StartT(t)
+	srv := mototest.Start(t)
 	createRole(t, srv, "rolegate-readers")
-	bin := rie.BuildT(t, "./cmd/backend")
+	bin := rietest.Build(t, "./cmd/backend")
 
 	tests := []struct {
 		name       string
@@ -127,7 +130,7 @@ func TestBootstrapUnderRIEWithMoto(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fn := rie.StartT(t, rie.Options{
+			fn := rietest.Start(t, rie.Options{
 				Bootstrap:    bin,
 				FunctionName: "rolegate-backend",
 				Env:          append(srv.Env(), tt.env...),

@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"go.yaml.in/yaml/v3"
+	"github.com/rolegate/rolegate/internal/moto/mototest"
 
-	"github.com/rolegate/rolegate/internal/moto"
+	"go.yaml.in/yaml/v3"
 )
 
 func TestPackageRewritesCode(t *testing.T) {
@@ -81,7 +81,7 @@ func TestPackageMatchesAWSCLI(t *testing.T) {
 	if err != nil {
 		t.Fatal(`the aws CLI is not on PATH; install it: pip install awscli`)
 	}
-	srv := moto.StartT(t)
+	srv := mototest.Start(t)
 
 	// The template's Code paths are relative to it: ../build/*.zip.
 	root := t.TempDir()

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rolegate/rolegate/internal/moto/mototest"
+
 	"github.com/rolegate/rolegate/internal/moto"
 )
 
@@ -30,7 +32,7 @@ func TestSmokeScript(t *testing.T) {
 	if _, err := exec.LookPath("aws"); err != nil {
 		t.Fatal(`the aws CLI is not on PATH; install it: pip install awscli`)
 	}
-	srv := moto.StartT(t)
+	srv := mototest.Start(t)
 
 	tests := []struct {
 		name         string

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rolegate/rolegate/internal/mint"
+
 	"github.com/rolegate/rolegate/internal/clocktest"
 	"github.com/rolegate/rolegate/jwks"
 	"github.com/rolegate/rolegate/jwks/jwkstest"
@@ -34,7 +36,7 @@ func prefetch(t *testing.T, c *jwks.Cache) {
 	}
 }
 
-func wantKey(t *testing.T, c *jwks.Cache, k *jwks.PrivateKey) {
+func wantKey(t *testing.T, c *jwks.Cache, k *mint.PrivateKey) {
 	t.Helper()
 	got, err := c.Key(context.Background(), k.ID)
 	if err != nil {
@@ -304,7 +306,7 @@ func TestCacheBadResponses(t *testing.T) {
 			iss.SetBody([]byte(`{"keys":[]}`))
 		}, func(err error) bool { return errors.Is(err, jwks.ErrNoUsableKey) }},
 		{"a set of only weak keys is refused", func(t *testing.T, iss *jwkstest.Issuer) {
-			set, err := jwks.MarshalSet(newKey(t, "weak", 1024))
+			set, err := mint.MarshalSet(newKey(t, "weak", 1024))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -9,14 +9,16 @@ import (
 	"math/big"
 	"testing"
 
+	"github.com/rolegate/rolegate/internal/mint"
+
 	"github.com/rolegate/rolegate/jwks"
 )
 
 var b64 = base64.RawURLEncoding
 
-func newKey(t testing.TB, kid string, bits int) *jwks.PrivateKey {
+func newKey(t testing.TB, kid string, bits int) *mint.PrivateKey {
 	t.Helper()
-	k, err := jwks.GenerateKey(kid, bits)
+	k, err := mint.GenerateKey(kid, bits)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,16 +26,16 @@ func newKey(t testing.TB, kid string, bits int) *jwks.PrivateKey {
 }
 
 // jwkOf returns k's public JWK as a map to edit.
-func jwkOf(t testing.TB, k *jwks.PrivateKey) map[string]any {
+func jwkOf(t testing.TB, k *mint.PrivateKey) map[string]any {
 	t.Helper()
 	b, err := k.PublicJWK()
 	return jsonMap(t, b, err)
 }
 
 // privateJWKOf returns k's private JWK as a map.
-func privateJWKOf(t testing.TB, k *jwks.PrivateKey) map[string]any {
+func privateJWKOf(t testing.TB, k *mint.PrivateKey) map[string]any {
 	t.Helper()
-	b, err := jwks.MarshalPrivateKey(k)
+	b, err := mint.MarshalPrivateKey(k)
 	return jsonMap(t, b, err)
 }
 
@@ -185,7 +187,7 @@ func TestParseKeyRules(t *testing.T) {
 }
 
 // edit returns a JWK builder: k's public JWK changed by f.
-func edit(t testing.TB, k *jwks.PrivateKey, f func(map[string]any)) func() map[string]any {
+func edit(t testing.TB, k *mint.PrivateKey, f func(map[string]any)) func() map[string]any {
 	return func() map[string]any {
 		m := jwkOf(t, k)
 		f(m)
@@ -258,7 +260,7 @@ func TestParseSet(t *testing.T) {
 // FuzzParseSet: bytes from the network never panic the parser, and whatever it returns obeys the key rules.
 func FuzzParseSet(f *testing.F) {
 	k := newKey(f, "seed", 2048)
-	set, err := jwks.MarshalSet(k)
+	set, err := mint.MarshalSet(k)
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rolegate/rolegate/internal/rie/rietest"
+
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/rolegate/rolegate/internal/rie"
@@ -23,9 +25,9 @@ func TestBootstrapUnderRIE(t *testing.T) {
 		t.Skip("builds and runs the bootstrap")
 	}
 	iss := jwkstest.NewIssuer(t)
-	bin := rie.BuildT(t, "./cmd/authorizer")
+	bin := rietest.Build(t, "./cmd/authorizer")
 	logs := &syncbuf.Buffer{}
-	fn := rie.StartT(t, rie.Options{
+	fn := rietest.Start(t, rie.Options{
 		Bootstrap:    bin,
 		FunctionName: "authorizer",
 		Env: []string{
@@ -123,9 +125,9 @@ func TestBootstrapRefusesBadConfiguration(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the bootstrap")
 	}
-	bin := rie.BuildT(t, "./cmd/authorizer")
+	bin := rietest.Build(t, "./cmd/authorizer")
 	logs := &syncbuf.Buffer{}
-	fn := rie.StartT(t, rie.Options{Bootstrap: bin, Env: []string{"USER_POOL_ID=nonsense"}, Log: logs})
+	fn := rietest.Start(t, rie.Options{Bootstrap: bin, Env: []string{"USER_POOL_ID=nonsense"}, Log: logs})
 	body, err := fn.Invoke(context.Background(), []byte(`{"type":"TOKEN","authorizationToken":"x","methodArn":"`+methodARN+`"}`))
 	if err == nil {
 		if _, isErr := rie.ParseError(body); !isErr {

@@ -14,9 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rolegate/rolegate/internal/mint"
+
 	"github.com/rolegate/rolegate/internal/rie"
 	"github.com/rolegate/rolegate/internal/syncbuf"
-	"github.com/rolegate/rolegate/jwks"
 	"github.com/rolegate/rolegate/jwks/jwkstest"
 )
 
@@ -187,12 +188,12 @@ func TestEndToEnd(t *testing.T) {
 	access := s.mint(t, TokenRequest{User: "alice", Groups: []string{"admins"}, Extra: map[string]any{
 		"token_use": "access", "client_id": s.Issuer.ClientID, "scope": "aws.cognito.signin.user.admin", "aud": nil,
 	}})
-	otherKey, err := jwks.GenerateKey(s.Issuer.Key.ID, 0) // same kid, another key
+	otherKey, err := mint.GenerateKey(s.Issuer.Key.ID, 0) // same kid, another key
 	if err != nil {
 		t.Fatal(err)
 	}
 	aliceClaims, _ := s.Settings.IDClaims(s.Issuer, TokenRequest{User: "alice", Groups: []string{"admins"}}, time.Now())
-	forged, err := jwks.Sign(otherKey, aliceClaims, nil)
+	forged, err := mint.Sign(otherKey, aliceClaims, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/rolegate/rolegate/jwks"
+	"github.com/rolegate/rolegate/internal/mint"
 )
 
 // Issuer is the local stand-in for a Cognito user pool: a signing key, a pool
@@ -21,7 +21,7 @@ import (
 // that `rolegate-local token` in another terminal signs with the key the
 // running stack trusts.
 type Issuer struct {
-	Key      *jwks.PrivateKey
+	Key      *mint.PrivateKey
 	Region   string
 	PoolID   string
 	ClientID string
@@ -48,7 +48,7 @@ const (
 
 // NewIssuer makes an issuer with a fresh 2048-bit key and random IDs.
 func NewIssuer() (*Issuer, error) {
-	k, err := jwks.GenerateKey("", 0)
+	k, err := mint.GenerateKey("", 0)
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +79,7 @@ func LoadIssuer(dir string) (*Issuer, error) {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return nil, fmt.Errorf("%s: %w (delete it to start afresh)", path, err)
 	}
-	k, err := jwks.ParsePrivateKey(j.Key)
+	k, err := mint.ParsePrivateKey(j.Key)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w (delete it to start afresh)", path, err)
 	}
@@ -92,7 +92,7 @@ func LoadIssuer(dir string) (*Issuer, error) {
 // Save writes the issuer to dir with owner-only permissions: it holds a
 // private key, even if only a local one.
 func (i *Issuer) Save(dir string) error {
-	k, err := jwks.MarshalPrivateKey(i.Key)
+	k, err := mint.MarshalPrivateKey(i.Key)
 	if err != nil {
 		return err
 	}
@@ -121,7 +121,7 @@ func (i *Issuer) JWKSPath() string { return "/" + i.PoolID + "/.well-known/jwks.
 // Mint signs claims as the pool does: RS256 with the pool's key, header
 // {"kid","alg"} and no "typ", like Cognito's tokens.
 func (i *Issuer) Mint(claims map[string]any) (string, error) {
-	return jwks.Sign(i.Key, claims, map[string]any{"typ": nil})
+	return mint.Sign(i.Key, claims, map[string]any{"typ": nil})
 }
 
 // JWKSServer serves the issuer's key set on loopback.
@@ -134,7 +134,7 @@ type JWKSServer struct {
 // ServeJWKS serves the key set on 127.0.0.1:i.JWKSPort, or on a free port
 // (saved back to i.JWKSPort) when that is zero or taken.
 func (i *Issuer) ServeJWKS() (*JWKSServer, error) {
-	set, err := jwks.MarshalSet(i.Key)
+	set, err := mint.MarshalSet(i.Key)
 	if err != nil {
 		return nil, err
 	}

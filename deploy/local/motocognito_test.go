@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rolegate/rolegate/internal/moto/mototest"
+	"github.com/rolegate/rolegate/internal/rie/rietest"
+
 	"github.com/rolegate/rolegate/internal/moto"
 	"github.com/rolegate/rolegate/internal/rie"
 	"github.com/rolegate/rolegate/jwks/jwkstest"
@@ -119,7 +122,7 @@ func TestMotoCognitoTokens(t *testing.T) {
 		t.Skip("runs moto_server and the real authorizer")
 	}
 	authzBin, _ := buildBootstraps(t)
-	m := moto.StartT(t)
+	m := mototest.Start(t)
 	p := newMotoPool(t, m)
 
 	idClaims, accessClaims := claimsOf(t, p.IDToken), claimsOf(t, p.AccessToken)
@@ -136,7 +139,7 @@ func TestMotoCognitoTokens(t *testing.T) {
 		t.Log("moto now writes cognito:preferred_role; the ID token case below may become 200")
 	}
 
-	authz := rie.StartT(t, rie.Options{Bootstrap: authzBin, FunctionName: "authorizer", Env: []string{
+	authz := rietest.Start(t, rie.Options{Bootstrap: authzBin, FunctionName: "authorizer", Env: []string{
 		"USER_POOL_ID=" + p.ID, "APP_CLIENT_IDS=" + p.ClientID, "JWKS_URL=" + p.JWKSURL,
 	}})
 	settings := DefaultSettings()

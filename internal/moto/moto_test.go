@@ -7,11 +7,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rolegate/rolegate/internal/moto/mototest"
+
 	"github.com/rolegate/rolegate/internal/moto"
 )
 
 func TestServerAnswersSTS(t *testing.T) {
-	s := moto.StartT(t)
+	s := mototest.Start(t)
 	if !strings.HasPrefix(s.URL, "http://127.0.0.1:") {
 		t.Fatalf("URL %q is not loopback", s.URL)
 	}

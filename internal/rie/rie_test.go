@@ -7,12 +7,14 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/rolegate/rolegate/internal/rie/rietest"
+
 	"github.com/rolegate/rolegate/internal/rie"
 )
 
 func TestEmulatorRunsBootstrap(t *testing.T) {
-	bin := rie.BuildT(t, "./internal/rie/testdata/echo")
-	f := rie.StartT(t, rie.Options{Bootstrap: bin, FunctionName: "echo", Env: []string{"ECHO_ENV=passed"}})
+	bin := rietest.Build(t, "./internal/rie/testdata/echo")
+	f := rietest.Start(t, rie.Options{Bootstrap: bin, FunctionName: "echo", Env: []string{"ECHO_ENV=passed"}})
 	ctx := context.Background()
 
 	t.Run("event comes back with context and environment", func(t *testing.T) {

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rolegate/rolegate/jwks"
+	"github.com/rolegate/rolegate/internal/mint"
 )
 
 // IDClaims returns the claims of a Cognito ID token for user, issued now by the issuer's clock and valid for an
@@ -83,14 +83,14 @@ func (i *Issuer) Mint(t testing.TB, claims map[string]any) string {
 	return i.MintWith(t, nil, claims, nil)
 }
 
-// MintWith signs claims with k (nil: the current key) and extra protected headers, as jwks.Sign does: a nil value
-// removes kid or typ, and a *jwks.PrivateKey value becomes a public JWK (for a "jwk" header).
-func (i *Issuer) MintWith(t testing.TB, k *jwks.PrivateKey, claims map[string]any, hdr map[string]any) string {
+// MintWith signs claims with k (nil: the current key) and extra protected headers, as mint.Sign does: a nil value
+// removes kid or typ, and a *mint.PrivateKey value becomes a public JWK (for a "jwk" header).
+func (i *Issuer) MintWith(t testing.TB, k *mint.PrivateKey, claims map[string]any, hdr map[string]any) string {
 	t.Helper()
 	if k == nil {
 		k = i.Key()
 	}
-	tok, err := jwks.Sign(k, claims, hdr)
+	tok, err := mint.Sign(k, claims, hdr)
 	if err != nil {
 		t.Fatalf("jwkstest: minting: %v", err)
 	}
@@ -101,7 +101,7 @@ func (i *Issuer) MintWith(t testing.TB, k *jwks.PrivateKey, claims map[string]an
 // the authorizer must still refuse, because only RS256 is allowed.
 func (i *Issuer) MintAlg(t testing.TB, alg string, claims map[string]any) string {
 	t.Helper()
-	tok, err := jwks.SignAlg(i.Key(), alg, claims, nil)
+	tok, err := mint.SignAlg(i.Key(), alg, claims, nil)
 	if err != nil {
 		t.Fatalf("jwkstest: minting: %v", err)
 	}

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rolegate/rolegate/jwks"
+	"github.com/rolegate/rolegate/internal/mint"
 )
 
 // Hostile tokens are built by hand, from exact bytes: the point is to produce what no well-behaved library would.
@@ -37,7 +37,7 @@ func (i *Issuer) MintHS256(t testing.TB, claims any, secret []byte) string {
 
 // MintRaw signs the exact header and payload bytes with RS256 under k (nil: the current key), whatever they say:
 // a header claiming another alg, a numeric kid, a duplicated member, a string exp…
-func (i *Issuer) MintRaw(t testing.TB, k *jwks.PrivateKey, header, payload []byte) string {
+func (i *Issuer) MintRaw(t testing.TB, k *mint.PrivateKey, header, payload []byte) string {
 	t.Helper()
 	if k == nil {
 		k = i.Key()
@@ -115,7 +115,7 @@ func compact(t testing.TB, header []byte, claims any) string {
 	return b64.EncodeToString(header) + "." + b64.EncodeToString(payload)
 }
 
-func rs256(t testing.TB, k *jwks.PrivateKey, signing string) string {
+func rs256(t testing.TB, k *mint.PrivateKey, signing string) string {
 	t.Helper()
 	sum := sha256.Sum256([]byte(signing))
 	sig, err := rsa.SignPKCS1v15(rand.Reader, k.Private, crypto.SHA256, sum[:])

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rolegate/rolegate/jwks"
+	"github.com/rolegate/rolegate/internal/mint"
 )
 
 // Defaults of a new Issuer.
@@ -40,8 +40,8 @@ type Issuer struct {
 	fetches atomic.Int64
 
 	mu       sync.Mutex
-	current  *jwks.PrivateKey
-	previous *jwks.PrivateKey
+	current  *mint.PrivateKey
+	previous *mint.PrivateKey
 	set      []byte        // the JWKS of current and previous
 	failing  int           // status to answer with, 0 when healthy
 	delay    time.Duration // wait before answering
@@ -68,7 +68,7 @@ func WithClientID(id string) Option { return func(i *Issuer) { i.ClientID = id }
 func WithKeyBits(bits int) Option { return func(i *Issuer) { i.keyBits = bits } }
 
 // WithKey uses k as the first signing key instead of minting one, which saves key generation in big test suites.
-func WithKey(k *jwks.PrivateKey) Option { return func(i *Issuer) { i.current = k } }
+func WithKey(k *mint.PrivateKey) Option { return func(i *Issuer) { i.current = k } }
 
 // WithRoles maps groups to role ARNs for cognito:roles and cognito:preferred_role. A group not in the map gets
 // arn:aws:iam::123456789012:role/rolegate-<group>.
@@ -154,9 +154,9 @@ func (i *Issuer) Issuer() string {
 func (i *Issuer) Now() time.Time { return i.now() }
 
 // NewKey mints a key of the issuer's size without publishing it, e.g. an attacker's key.
-func (i *Issuer) NewKey(t testing.TB) *jwks.PrivateKey {
+func (i *Issuer) NewKey(t testing.TB) *mint.PrivateKey {
 	t.Helper()
-	k, err := jwks.GenerateKey("", i.keyBits)
+	k, err := mint.GenerateKey("", i.keyBits)
 	if err != nil {
 		t.Fatalf("jwkstest: %v", err)
 	}
@@ -164,14 +164,14 @@ func (i *Issuer) NewKey(t testing.TB) *jwks.PrivateKey {
 }
 
 // Key returns the current signing key.
-func (i *Issuer) Key() *jwks.PrivateKey {
+func (i *Issuer) Key() *mint.PrivateKey {
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	return i.current
 }
 
 // Rotate mints a new current key and returns it; the served set becomes the new key and the one it replaces.
-func (i *Issuer) Rotate(t testing.TB) *jwks.PrivateKey {
+func (i *Issuer) Rotate(t testing.TB) *mint.PrivateKey {
 	t.Helper()
 	k := i.NewKey(t)
 	i.mu.Lock()
@@ -185,11 +185,11 @@ func (i *Issuer) publish(t testing.TB) {
 	t.Helper()
 	i.mu.Lock()
 	defer i.mu.Unlock()
-	keys := []*jwks.PrivateKey{i.current}
+	keys := []*mint.PrivateKey{i.current}
 	if i.previous != nil {
 		keys = append(keys, i.previous)
 	}
-	set, err := jwks.MarshalSet(keys...)
+	set, err := mint.MarshalSet(keys...)
 	if err != nil {
 		t.Fatalf("jwkstest: %v", err)
 	}

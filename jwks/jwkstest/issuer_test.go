@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rolegate/rolegate/internal/mint"
+
 	"github.com/rolegate/rolegate/jwks"
 	"github.com/rolegate/rolegate/jwks/jwkstest"
 )
@@ -90,7 +92,7 @@ func TestIssuerDefaults(t *testing.T) {
 }
 
 func TestIssuerOptions(t *testing.T) {
-	k, err := jwks.GenerateKey("given", 2048)
+	k, err := mint.GenerateKey("given", 2048)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,8 @@
-package jwks
+// Package mint makes what an identity provider holds and rolegate never does:
+// RSA signing keys, the public key sets that publish them, and tokens signed
+// with them. Tests (through jwks/jwkstest) and the local stack use it; the
+// Lambda functions never link it.
+package mint
 
 import (
 	"crypto"
@@ -24,11 +28,11 @@ type PrivateKey struct {
 // base64url, which is how many providers name their keys.
 func GenerateKey(kid string, bits int) (*PrivateKey, error) {
 	if bits == 0 {
-		bits = minModulusBits
+		bits = MinModulusBits
 	}
 	priv, err := rsa.GenerateKey(rand.Reader, bits)
 	if err != nil {
-		return nil, fmt.Errorf("jwks: generating a %d-bit key: %w", bits, err)
+		return nil, fmt.Errorf("mint: generating a %d-bit key: %w", bits, err)
 	}
 	if kid == "" {
 		if kid, err = thumbprint(&priv.PublicKey); err != nil {
@@ -41,11 +45,11 @@ func GenerateKey(kid string, bits int) (*PrivateKey, error) {
 func thumbprint(pub *rsa.PublicKey) (string, error) {
 	k, err := jwk.FromRaw(pub)
 	if err != nil {
-		return "", fmt.Errorf("jwks: %w", err)
+		return "", fmt.Errorf("mint: %w", err)
 	}
 	sum, err := k.Thumbprint(crypto.SHA256)
 	if err != nil {
-		return "", fmt.Errorf("jwks: %w", err)
+		return "", fmt.Errorf("mint: %w", err)
 	}
 	return base64.RawURLEncoding.EncodeToString(sum), nil
 }
@@ -60,12 +64,12 @@ func MarshalSet(keys ...*PrivateKey) ([]byte, error) {
 			return nil, err
 		}
 		if err := set.AddKey(pk); err != nil {
-			return nil, fmt.Errorf("jwks: %w", err)
+			return nil, fmt.Errorf("mint: %w", err)
 		}
 	}
 	b, err := json.Marshal(set)
 	if err != nil {
-		return nil, fmt.Errorf("jwks: marshaling key set: %w", err)
+		return nil, fmt.Errorf("mint: marshaling key set: %w", err)
 	}
 	return b, nil
 }
@@ -82,7 +86,7 @@ func (k *PrivateKey) PublicJWK() ([]byte, error) {
 func publicJWK(kid string, pub *rsa.PublicKey) (jwk.Key, error) {
 	pk, err := jwk.FromRaw(pub)
 	if err != nil {
-		return nil, fmt.Errorf("jwks: %w", err)
+		return nil, fmt.Errorf("mint: %w", err)
 	}
 	if err := setSigFields(pk, kid); err != nil {
 		return nil, err
@@ -96,7 +100,7 @@ func setSigFields(k jwk.Key, kid string) error {
 			continue
 		}
 		if err := k.Set(name, v); err != nil {
-			return fmt.Errorf("jwks: setting %s: %w", name, err)
+			return fmt.Errorf("mint: setting %s: %w", name, err)
 		}
 	}
 	return nil
@@ -107,14 +111,14 @@ func setSigFields(k jwk.Key, kid string) error {
 func MarshalPrivateKey(k *PrivateKey) ([]byte, error) {
 	pk, err := jwk.FromRaw(k.Private)
 	if err != nil {
-		return nil, fmt.Errorf("jwks: %w", err)
+		return nil, fmt.Errorf("mint: %w", err)
 	}
 	if err := setSigFields(pk, k.ID); err != nil {
 		return nil, err
 	}
 	b, err := json.Marshal(pk)
 	if err != nil {
-		return nil, fmt.Errorf("jwks: marshaling private key: %w", err)
+		return nil, fmt.Errorf("mint: marshaling private key: %w", err)
 	}
 	return b, nil
 }
@@ -124,26 +128,26 @@ func MarshalPrivateKey(k *PrivateKey) ([]byte, error) {
 func ParsePrivateKey(b []byte) (*PrivateKey, error) {
 	key, err := jwk.ParseKey(b)
 	if err != nil {
-		return nil, fmt.Errorf("jwks: parsing private key: %w", err)
+		return nil, fmt.Errorf("mint: parsing private key: %w", err)
 	}
 	if _, ok := key.(jwk.RSAPrivateKey); !ok {
-		return nil, errors.New("jwks: parsing private key: not an RSA private key")
+		return nil, errors.New("mint: parsing private key: not an RSA private key")
 	}
 	if key.KeyID() == "" {
-		return nil, fmt.Errorf("jwks: parsing private key: %w", errNoKid)
+		return nil, errors.New("mint: parsing private key: kid missing or empty")
 	}
 	var priv rsa.PrivateKey
 	if err := key.Raw(&priv); err != nil {
-		return nil, fmt.Errorf("jwks: parsing private key: %w", err)
+		return nil, fmt.Errorf("mint: parsing private key: %w", err)
 	}
-	if priv.N.BitLen() < minModulusBits {
-		return nil, fmt.Errorf("jwks: parsing private key: %w", errModulus)
+	if priv.N.BitLen() < MinModulusBits {
+		return nil, fmt.Errorf("mint: parsing private key: modulus under %d bits", MinModulusBits)
 	}
 	// Recompute CRT values from the primes rather than trust the file's, then check it all fits together.
 	priv.Precomputed = rsa.PrecomputedValues{}
 	priv.Precompute()
 	if err := priv.Validate(); err != nil {
-		return nil, fmt.Errorf("jwks: parsing private key: %w", err)
+		return nil, fmt.Errorf("mint: parsing private key: %w", err)
 	}
 	return &PrivateKey{ID: key.KeyID(), Private: &priv}, nil
 }
@@ -165,7 +169,7 @@ func SignAlg(k *PrivateKey, alg string, claims any, extraHeaders map[string]any)
 	switch jwa.SignatureAlgorithm(alg) {
 	case jwa.RS256, jwa.RS384, jwa.RS512, jwa.PS256, jwa.PS384, jwa.PS512:
 	default:
-		return "", fmt.Errorf("jwks: sign: %q is not an RSA signature algorithm", alg)
+		return "", fmt.Errorf("mint: sign: %q is not an RSA signature algorithm", alg)
 	}
 	payload, err := payloadOf(claims)
 	if err != nil {
@@ -177,7 +181,7 @@ func SignAlg(k *PrivateKey, alg string, claims any, extraHeaders map[string]any)
 	}
 	tok, err := jws.Sign(payload, jws.WithKey(jwa.SignatureAlgorithm(alg), k.Private, jws.WithProtectedHeaders(hdr)))
 	if err != nil {
-		return "", fmt.Errorf("jwks: sign: %w", err)
+		return "", fmt.Errorf("mint: sign: %w", err)
 	}
 	return string(tok), nil
 }
@@ -191,7 +195,7 @@ func payloadOf(claims any) ([]byte, error) {
 	}
 	b, err := json.Marshal(claims)
 	if err != nil {
-		return nil, fmt.Errorf("jwks: sign: marshaling claims: %w", err)
+		return nil, fmt.Errorf("mint: sign: marshaling claims: %w", err)
 	}
 	return b, nil
 }
@@ -221,17 +225,20 @@ func protectedHeaders(kid string, extra map[string]any) (jws.Headers, error) {
 			continue
 		}
 		if name == jws.AlgorithmKey {
-			return nil, errors.New(`jwks: sign: "alg" is set by the algorithm; use SignAlg`)
+			return nil, errors.New(`mint: sign: "alg" is set by the algorithm; use SignAlg`)
 		}
 		m[name] = v
 	}
 	b, err := json.Marshal(m)
 	if err != nil {
-		return nil, fmt.Errorf("jwks: sign: marshaling headers: %w", err)
+		return nil, fmt.Errorf("mint: sign: marshaling headers: %w", err)
 	}
 	hdr := jws.NewHeaders()
 	if err := json.Unmarshal(b, hdr); err != nil {
-		return nil, fmt.Errorf("jwks: sign: headers: %w", err)
+		return nil, fmt.Errorf("mint: sign: headers: %w", err)
 	}
 	return hdr, nil
 }
+
+// MinModulusBits is the smallest RSA modulus minted or accepted, as jwks requires.
+const MinModulusBits = 2048

@@ -1,4 +1,4 @@
-package jwks_test
+package mint_test
 
 import (
 	"crypto"
@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rolegate/rolegate/internal/mint"
 	"github.com/rolegate/rolegate/jwks"
 )
 
@@ -58,8 +59,8 @@ func TestSignVerifiesWithCryptoRSA(t *testing.T) {
 			map[string]any{"alg": "RS256", "kid": "kid-1", "typ": "JWT"}},
 		{"a crit header is carried", map[string]any{"crit": []string{"exp"}},
 			map[string]any{"alg": "RS256", "kid": "kid-1", "typ": "JWT", "crit": []any{"exp"}}},
-		{"jku and x5u headers are carried", map[string]any{"jku": "https://evil.example/jwks.json", "x5u": "https://evil.example/c.pem"},
-			map[string]any{"alg": "RS256", "kid": "kid-1", "typ": "JWT", "jku": "https://evil.example/jwks.json", "x5u": "https://evil.example/c.pem"}},
+		{"jku and x5u headers are carried", map[string]any{"jku": "https://evil.example/mint.json", "x5u": "https://evil.example/c.pem"},
+			map[string]any{"alg": "RS256", "kid": "kid-1", "typ": "JWT", "jku": "https://evil.example/mint.json", "x5u": "https://evil.example/c.pem"}},
 		{"a nil kid removes the kid", map[string]any{"kid": nil},
 			map[string]any{"alg": "RS256", "typ": "JWT"}},
 		{"a nil typ removes the typ, as Cognito omits it", map[string]any{"typ": nil},
@@ -71,7 +72,7 @@ func TestSignVerifiesWithCryptoRSA(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tok, err := jwks.Sign(k, claims, tt.extra)
+			tok, err := mint.Sign(k, claims, tt.extra)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -87,7 +88,7 @@ func TestSignVerifiesWithCryptoRSA(t *testing.T) {
 	}
 
 	t.Run("a jwk header holds only the public half of the key given", func(t *testing.T) {
-		tok, err := jwks.Sign(attacker, claims, map[string]any{"jwk": attacker})
+		tok, err := mint.Sign(attacker, claims, map[string]any{"jwk": attacker})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -107,7 +108,7 @@ func TestSignVerifiesWithCryptoRSA(t *testing.T) {
 	})
 	t.Run("raw claims bytes are signed verbatim", func(t *testing.T) {
 		raw := []byte(`{"sub":"abc","exp":"2000000000"}`)
-		tok, err := jwks.Sign(k, raw, nil)
+		tok, err := mint.Sign(k, raw, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -117,7 +118,7 @@ func TestSignVerifiesWithCryptoRSA(t *testing.T) {
 		}
 	})
 	t.Run("alg cannot be set through the extra headers", func(t *testing.T) {
-		if _, err := jwks.Sign(k, claims, map[string]any{"alg": "HS256"}); err == nil {
+		if _, err := mint.Sign(k, claims, map[string]any{"alg": "HS256"}); err == nil {
 			t.Fatal("Sign accepted an alg header")
 		}
 	})
@@ -142,7 +143,7 @@ func TestSignAlg(t *testing.T) {
 	}
 	for alg, v := range verify {
 		t.Run(alg+" is a real signature under that algorithm", func(t *testing.T) {
-			tok, err := jwks.SignAlg(k, alg, claims, nil)
+			tok, err := mint.SignAlg(k, alg, claims, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -158,7 +159,7 @@ func TestSignAlg(t *testing.T) {
 	}
 	for _, alg := range []string{"HS256", "ES256", "none", "", "rs256"} {
 		t.Run("non-RSA algorithm "+alg+" is an error", func(t *testing.T) {
-			if _, err := jwks.SignAlg(k, alg, claims, nil); err == nil {
+			if _, err := mint.SignAlg(k, alg, claims, nil); err == nil {
 				t.Fatal("SignAlg succeeded")
 			}
 		})
@@ -166,7 +167,7 @@ func TestSignAlg(t *testing.T) {
 }
 
 func TestGenerateKey(t *testing.T) {
-	k, err := jwks.GenerateKey("", 0)
+	k, err := mint.GenerateKey("", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +185,7 @@ func TestGenerateKey(t *testing.T) {
 
 func TestMarshalSetRoundTrip(t *testing.T) {
 	a, b := newKey(t, "a", 2048), newKey(t, "b", 2048)
-	set, err := jwks.MarshalSet(a, b)
+	set, err := mint.MarshalSet(a, b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +204,7 @@ func TestMarshalSetRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []*jwks.PrivateKey{a, b} {
+	for _, k := range []*mint.PrivateKey{a, b} {
 		got, ok := keys[k.ID]
 		if !ok || got.Alg != "RS256" || !got.Public.Equal(&k.Private.PublicKey) {
 			t.Errorf("kid %q did not round-trip", k.ID)
@@ -213,18 +214,18 @@ func TestMarshalSetRoundTrip(t *testing.T) {
 
 func TestPrivateKeyRoundTrip(t *testing.T) {
 	k := newKey(t, "local", 2048)
-	b, err := jwks.MarshalPrivateKey(k)
+	b, err := mint.MarshalPrivateKey(k)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := jwks.ParsePrivateKey(b)
+	got, err := mint.ParsePrivateKey(b)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got.ID != "local" || !got.Private.Equal(k.Private) {
 		t.Fatal("private key did not round-trip")
 	}
-	tok, err := jwks.Sign(got, map[string]any{"sub": "x"}, nil)
+	tok, err := mint.Sign(got, map[string]any{"sub": "x"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +235,7 @@ func TestPrivateKeyRoundTrip(t *testing.T) {
 func TestParsePrivateKeyRefuses(t *testing.T) {
 	k := newKey(t, "local", 2048)
 	small := newKey(t, "small", 1024)
-	priv := func(k *jwks.PrivateKey) map[string]any { return privateJWKOf(t, k) }
+	priv := func(k *mint.PrivateKey) map[string]any { return privateJWKOf(t, k) }
 	tests := []struct {
 		name string
 		jwk  map[string]any
@@ -248,12 +249,12 @@ func TestParsePrivateKeyRefuses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := jwks.ParsePrivateKey(mustJSON(t, tt.jwk)); err == nil {
+			if _, err := mint.ParsePrivateKey(mustJSON(t, tt.jwk)); err == nil {
 				t.Fatal("ParsePrivateKey succeeded")
 			}
 		})
 	}
-	if _, err := jwks.ParsePrivateKey([]byte("not json")); err == nil {
+	if _, err := mint.ParsePrivateKey([]byte("not json")); err == nil {
 		t.Fatal("ParsePrivateKey accepted garbage")
 	}
 }

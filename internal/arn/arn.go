@@ -1,0 +1,150 @@
+// Package arn is rolegate's one home for the Amazon Resource Name grammar:
+// partitions and their DNS suffixes, regions, account ids, IAM role ARNs and
+// API Gateway execute-api method ARNs.
+//
+// Parsing is strict and fails closed: anything it does not fully understand
+// is an error, so a malformed ARN never widens into a policy or a role.
+package arn
+
+import (
+	"errors"
+	"strings"
+)
+
+// MaxLen is the longest ARN accepted: IAM's limit for a role ARN, and more
+// than any execute-api method ARN API Gateway sends.
+const MaxLen = 2048
+
+// ErrMalformed is wrapped by every parse error of this package.
+var ErrMalformed = errors.New("arn: malformed")
+
+// ARN is a parsed arn:<partition>:<service>:<region>:<account>:<resource>.
+type ARN struct {
+	Partition string
+	Service   string
+	Region    string // empty for global services such as IAM
+	AccountID string
+	Resource  string
+}
+
+// String is the ARN in its text form.
+func (a ARN) String() string {
+	return "arn:" + a.Partition + ":" + a.Service + ":" + a.Region + ":" + a.AccountID + ":" + a.Resource
+}
+
+// Parse splits s into its fields. The partition must be valid, the service
+// lower-case, the region empty or valid, the account empty or 12 digits; the
+// resource may contain ':' and '/'.
+func Parse(s string) (ARN, error) {
+	var a ARN
+	if len(s) > MaxLen {
+		return a, malformed("too long")
+	}
+	rest, ok := strings.CutPrefix(s, "arn:")
+	if !ok {
+		return a, malformed("no arn: prefix")
+	}
+	fields := strings.SplitN(rest, ":", 5)
+	if len(fields) != 5 {
+		return a, malformed("want six colon-separated fields")
+	}
+	a = ARN{fields[0], fields[1], fields[2], fields[3], fields[4]}
+	switch {
+	case !ValidPartition(a.Partition):
+		return a, malformed("partition")
+	case a.Service == "" || !all(a.Service, func(c byte) bool { return isLower(c) || isDigit(c) || c == '-' }):
+		return a, malformed("service")
+	case a.Region != "" && !ValidRegion(a.Region):
+		return a, malformed("region")
+	case a.AccountID != "" && !ValidAccount(a.AccountID):
+		return a, malformed("account")
+	}
+	return a, nil
+}
+
+func malformed(what string) error { return &parseError{what} }
+
+type parseError struct{ what string }
+
+func (e *parseError) Error() string        { return "arn: malformed (" + e.what + ")" }
+func (e *parseError) Is(target error) bool { return target == ErrMalformed }
+
+// ValidPartition reports whether s is "aws" or "aws-" and lower-case words of
+// letters and digits joined by single hyphens: aws-cn, aws-us-gov, aws-iso-b.
+func ValidPartition(s string) bool {
+	if s == "aws" {
+		return true
+	}
+	rest, ok := strings.CutPrefix(s, "aws-")
+	return ok && len(s) <= 32 && words(rest, isLowerOrDigit) > 0
+}
+
+// ValidRegion reports whether s has a region's shape: two or more lower-case
+// words and a number, as us-east-1, us-gov-west-1, cn-north-1, eu-isoe-west-1.
+func ValidRegion(s string) bool {
+	i := strings.LastIndexByte(s, '-')
+	return len(s) <= 32 && i > 0 && i < len(s)-1 && all(s[i+1:], isDigit) && words(s[:i], isLower) >= 2
+}
+
+// ValidAccount reports whether s is an AWS account id: exactly 12 digits.
+func ValidAccount(s string) bool { return len(s) == 12 && all(s, isDigit) }
+
+// partitions maps a region's first word to its partition and DNS suffix. A
+// region not listed is in the aws partition.
+var partitions = []struct{ prefix, partition, dnsSuffix string }{
+	{"cn-", "aws-cn", "amazonaws.com.cn"},
+	{"us-gov-", "aws-us-gov", "amazonaws.com"},
+	{"us-iso-", "aws-iso", "c2s.ic.gov"},
+	{"us-isob-", "aws-iso-b", "sc2s.sgov.gov"},
+	{"eu-isoe-", "aws-iso-e", "cloud.adc-e.uk"},
+	{"us-isof-", "aws-iso-f", "csp.hci.ic.gov"},
+	{"eusc-", "aws-eusc", "amazonaws.eu"},
+}
+
+// PartitionOf returns the partition of region: aws-cn for cn-north-1, aws for us-east-1.
+func PartitionOf(region string) string {
+	for _, p := range partitions {
+		if strings.HasPrefix(region, p.prefix) {
+			return p.partition
+		}
+	}
+	return "aws"
+}
+
+// DNSSuffix returns the DNS suffix of region's partition, the one CloudFormation
+// calls AWS::URLSuffix: amazonaws.com.cn for cn-north-1, amazonaws.com for us-east-1.
+func DNSSuffix(region string) string {
+	for _, p := range partitions {
+		if strings.HasPrefix(region, p.prefix) {
+			return p.dnsSuffix
+		}
+	}
+	return "amazonaws.com"
+}
+
+// words counts the hyphen-separated words of s whose bytes all satisfy ok; 0
+// if any word is empty or has another byte.
+func words(s string, ok func(byte) bool) int {
+	n := 0
+	for w := range strings.SplitSeq(s, "-") {
+		if w == "" || !all(w, ok) {
+			return 0
+		}
+		n++
+	}
+	return n
+}
+
+func all(s string, ok func(byte) bool) bool {
+	for i := 0; i < len(s); i++ {
+		if !ok(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isLower(c byte) bool        { return 'a' <= c && c <= 'z' }
+func isUpper(c byte) bool        { return 'A' <= c && c <= 'Z' }
+func isDigit(c byte) bool        { return '0' <= c && c <= '9' }
+func isLowerOrDigit(c byte) bool { return isLower(c) || isDigit(c) }

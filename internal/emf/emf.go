@@ -1,0 +1,89 @@
+// Package emf makes a JSON log line a CloudWatch Embedded Metric Format
+// document, so that one line per decision carries both the log fields and the
+// metrics, with no agent and no API call.
+//
+// A Record becomes slog attributes: the _aws metadata member and one
+// top-level member per dimension and metric. Dimensions must come from
+// bounded sets (an outcome, a reason class), never a user, token, role or
+// request id: each distinct value is a billed metric. Validate checks a
+// written line against the specification's rules.
+package emf
+
+import (
+	"log/slog"
+	"time"
+)
+
+// DefaultNamespace is the metric namespace when METRICS_NAMESPACE is unset.
+const DefaultNamespace = "rolegate"
+
+// Unit is a CloudWatch metric unit.
+type Unit string
+
+// The units rolegate uses.
+const (
+	Count        Unit = "Count"
+	Milliseconds Unit = "Milliseconds"
+)
+
+// Dimension is one dimension's name and value.
+type Dimension struct{ Name, Value string }
+
+// Metric is one metric's name, unit and value.
+type Metric struct {
+	Name  string
+	Unit  Unit
+	Value float64
+}
+
+// Record is the metric part of one log line.
+type Record struct {
+	Namespace  string
+	Time       time.Time
+	Dimensions []Dimension // every dimension used by Sets, with its value
+	Sets       [][]string  // dimension sets, by name: each set is one series per metric
+	Metrics    []Metric
+}
+
+// Attrs returns the attributes that make a JSON log line r's EMF document:
+// _aws with the timestamp in epoch milliseconds and the metric directive,
+// then each dimension and metric as a top-level member.
+func (r Record) Attrs() []slog.Attr {
+	defs := make([]metricDefinition, len(r.Metrics))
+	for i, m := range r.Metrics {
+		defs[i] = metricDefinition{Name: m.Name, Unit: m.Unit}
+	}
+	sets := r.Sets
+	if sets == nil {
+		sets = [][]string{} // "Dimensions" is required, even when empty
+	}
+	attrs := make([]slog.Attr, 0, 1+len(r.Dimensions)+len(r.Metrics))
+	attrs = append(attrs, slog.Any("_aws", metadata{
+		Timestamp:         r.Time.UnixMilli(),
+		CloudWatchMetrics: []directive{{Namespace: r.Namespace, Dimensions: sets, Metrics: defs}},
+	}))
+	for _, d := range r.Dimensions {
+		attrs = append(attrs, slog.String(d.Name, d.Value))
+	}
+	for _, m := range r.Metrics {
+		attrs = append(attrs, slog.Float64(m.Name, m.Value))
+	}
+	return attrs
+}
+
+// metadata is the _aws member.
+type metadata struct {
+	Timestamp         int64       `json:"Timestamp"`
+	CloudWatchMetrics []directive `json:"CloudWatchMetrics"`
+}
+
+type directive struct {
+	Namespace  string             `json:"Namespace"`
+	Dimensions [][]string         `json:"Dimensions"`
+	Metrics    []metricDefinition `json:"Metrics"`
+}
+
+type metricDefinition struct {
+	Name string `json:"Name"`
+	Unit Unit   `json:"Unit,omitempty"`
+}
