@@ -439,3 +439,42 @@ func TestConcurrentDecisions(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestRedirectedKeysAreNeverUsed: a key host answering 302 to another loopback host that serves an attacker's key
+// must not get a token signed with that key Allowed.
+func TestRedirectedKeysAreNeverUsed(t *testing.T) {
+	for _, tt := range []struct {
+		name         string
+		held         bool // the pool's keys were fetched before the redirect began
+		sameKid      bool // the attacker signs under the pool's kid
+		want, reason string
+	}{
+		{"with no key set held, a redirected fetch is an error", false, false, "error", "keys_unavailable"},
+		{"with no key set held, the attacker's key under the pool's kid is an error", false, true, "error", "keys_unavailable"},
+		{"with the pool's keys held, the attacker's kid is unauthorized", true, false, "unauthorized", "unknown_key"},
+		{"with the pool's keys held, the attacker's key under the pool's kid is unauthorized", true, true, "unauthorized", "bad_signature"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			if tt.held {
+				mustAllow(t, f.authorize(t, f.idToken(t, nil), testMethodARN))
+				f.clock.Advance(time.Minute) // past the JWKS penalty box
+			}
+			attacker := jwkstest.NewIssuer(t, jwkstest.WithPoolID(f.iss.PoolID), jwkstest.WithNow(f.clock.Now))
+			key := attacker.Key()
+			if tt.sameKid {
+				copied := *key
+				copied.ID = f.iss.Key().ID
+				key = &copied
+			}
+			f.iss.SetRedirect(strings.Replace(attacker.URL, "127.0.0.1", "localhost", 1))
+			r := f.authorize(t, attacker.MintWith(t, key, f.iss.IDClaims("mallory", "admins"), nil), testMethodARN)
+			if r.outcome() != tt.want || r.reason() != tt.reason {
+				t.Fatalf("outcome %q reason %q (%v), want %s %s", r.outcome(), r.reason(), r.err, tt.want, tt.reason)
+			}
+			if attacker.Fetches() != 0 {
+				t.Errorf("the redirect was followed: %d fetches of the attacker's keys", attacker.Fetches())
+			}
+		})
+	}
+}

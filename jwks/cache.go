@@ -80,16 +80,20 @@ type fetchCall struct {
 func NewCache(url string, o Options) *Cache {
 	c := &Cache{
 		url:          url,
-		client:       o.Client,
 		now:          o.Now,
 		minRefetch:   o.MinRefetchInterval,
 		refreshEvery: o.RefreshInterval,
 		maxBytes:     o.MaxBytes,
 		log:          o.Logger,
 	}
-	if c.client == nil {
-		c.client = &http.Client{Timeout: DefaultTimeout}
+	client := http.Client{Timeout: DefaultTimeout}
+	if o.Client != nil {
+		client = *o.Client // a copy: the caller's client keeps its own redirect policy
 	}
+	// Keys come only from the configured URL: a key host or proxy answering 3xx
+	// must not hand key selection to whatever URL it names (or downgrade to http).
+	client.CheckRedirect = refuseRedirect
+	c.client = &client
 	c.fetchTimeout = c.client.Timeout
 	if c.fetchTimeout <= 0 {
 		c.fetchTimeout = DefaultTimeout
@@ -261,6 +265,11 @@ func (c *Cache) run(ctx context.Context, call *fetchCall) {
 	}
 	c.log.InfoContext(ctx, "jwks fetched", "url", c.url, "ms", ms, "keys", len(keys))
 }
+
+// errRedirect is why a fetch answered with a redirect fails.
+var errRedirect = errors.New("jwks: redirect refused: keys come only from the configured URL")
+
+func refuseRedirect(*http.Request, []*http.Request) error { return errRedirect }
 
 // errTooLarge means the response passed Options.MaxBytes.
 var errTooLarge = errors.New("jwks: response larger than the size cap")

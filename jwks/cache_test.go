@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -468,4 +469,48 @@ func prefetchedCache(b *testing.B) (*jwkstest.Issuer, *jwks.Cache) {
 		b.Fatal(err)
 	}
 	return iss, c
+}
+
+// TestCacheRefusesRedirects: keys come only from the configured URL. A key host answering 302 to another loopback
+// host that serves an attacker's key must not get that key into the cache, whichever client the cache was given.
+func TestCacheRefusesRedirects(t *testing.T) {
+	callerClient := &http.Client{Timeout: 2 * time.Second}
+	for _, tt := range []struct {
+		name   string
+		client *http.Client
+		held   bool // a good set was fetched before the redirect began
+	}{
+		{"a redirect on the first fetch leaves the keys unavailable", nil, false},
+		{"a redirect through the caller's client leaves the keys unavailable", callerClient, false},
+		{"a redirect on a refetch keeps the last good set", nil, true},
+		{"a redirect on a refetch through the caller's client keeps the last good set", callerClient, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			clk := clocktest.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+			iss := jwkstest.NewIssuer(t)
+			attacker := jwkstest.NewIssuer(t, jwkstest.WithPoolID(iss.PoolID))
+			c := jwks.NewCache(iss.URL, jwks.Options{Now: clk.Now, MinRefetchInterval: window, Client: tt.client})
+			if tt.held {
+				prefetch(t, c)
+			}
+			// Another host (localhost, not 127.0.0.1) and another port: a different origin.
+			iss.SetRedirect(strings.Replace(attacker.URL, "127.0.0.1", "localhost", 1))
+			if err := c.Prefetch(context.Background()); err == nil {
+				t.Fatal("a redirected fetch succeeded")
+			}
+			clk.Advance(window)
+			if tt.held {
+				wantErr(t, c, attacker.Key().ID, jwks.ErrKeyNotFound)
+				wantKey(t, c, iss.Key())
+			} else {
+				wantErr(t, c, attacker.Key().ID, jwks.ErrUnavailable)
+			}
+			if attacker.Fetches() != 0 {
+				t.Errorf("the redirect was followed: %d fetches at the attacker's URL", attacker.Fetches())
+			}
+			if callerClient.CheckRedirect != nil {
+				t.Error("NewCache changed the caller's client")
+			}
+		})
+	}
 }

@@ -152,3 +152,34 @@ func waitForLines(buf *syncbuf.Buffer, substr string, n int, timeout time.Durati
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestBootstrapRefusesRedirectedKeys runs the real bootstrap with a JWKS_URL that answers 302 to another loopback
+// host serving an attacker's key: the attacker's token must not be Allowed, and the key must not even be fetched.
+func TestBootstrapRefusesRedirectedKeys(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the bootstrap")
+	}
+	iss := jwkstest.NewIssuer(t)
+	attacker := jwkstest.NewIssuer(t, jwkstest.WithPoolID(iss.PoolID))
+	iss.SetRedirect(strings.Replace(attacker.URL, "127.0.0.1", "localhost", 1))
+	fn := rietest.Start(t, rie.Options{
+		Bootstrap: rietest.Build(t, "./cmd/authorizer"),
+		Env:       []string{"USER_POOL_ID=" + iss.PoolID, "APP_CLIENT_IDS=" + iss.ClientID, "JWKS_URL=" + iss.URL},
+	})
+	ev, err := json.Marshal(events.APIGatewayCustomAuthorizerRequest{
+		Type: "TOKEN", AuthorizationToken: "Bearer " + attacker.Mint(t, iss.IDClaims("mallory", "admins")), MethodArn: methodARN,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := fn.Invoke(context.Background(), ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if msg, isErr := rie.ParseError(body); !isErr || msg == "Unauthorized" {
+		t.Fatalf("answered %s, want a function error (500): no keys could be obtained", body)
+	}
+	if attacker.Fetches() != 0 {
+		t.Errorf("the bootstrap followed the redirect: %d fetches of the attacker's keys", attacker.Fetches())
+	}
+}

@@ -46,6 +46,7 @@ type Issuer struct {
 	failing  int           // status to answer with, 0 when healthy
 	delay    time.Duration // wait before answering
 	body     []byte        // served instead of set when non-nil
+	redirect string        // answer 302 to it, when non-empty
 	hold     chan struct{} // requests wait until it is closed, when non-nil
 }
 
@@ -115,7 +116,7 @@ func NewIssuer(t testing.TB, opts ...Option) *Issuer {
 func (i *Issuer) serveJWKS(w http.ResponseWriter, r *http.Request) {
 	i.fetches.Add(1)
 	i.mu.Lock()
-	failing, delay, body, hold := i.failing, i.delay, i.body, i.hold
+	failing, delay, body, hold, redirect := i.failing, i.delay, i.body, i.hold, i.redirect
 	if body == nil {
 		body = i.set
 	}
@@ -139,6 +140,10 @@ func (i *Issuer) serveJWKS(w http.ResponseWriter, r *http.Request) {
 	}
 	if failing != 0 {
 		http.Error(w, http.StatusText(failing), failing)
+		return
+	}
+	if redirect != "" {
+		http.Redirect(w, r, redirect, http.StatusFound)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -237,6 +242,14 @@ func (i *Issuer) Hold(t testing.TB) (release func()) {
 	}
 	t.Cleanup(release)
 	return release
+}
+
+// SetRedirect makes the JWKS endpoint answer 302 Found to url, as a compromised key host or proxy might (for
+// example to another Issuer's URL, serving an attacker's keys); "" ends it.
+func (i *Issuer) SetRedirect(url string) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	i.redirect = url
 }
 
 // SetBody serves b (garbage, oversized, a hand-made set…) instead of the key set; nil goes back to the key set.
