@@ -25,6 +25,7 @@ type claims struct {
 
 	Username      string   `json:"cognito:username"`
 	Email         string   `json:"email"`
+	EmailVerified verified `json:"email_verified"`
 	Groups        []string `json:"cognito:groups"`
 	Roles         roleList `json:"cognito:roles"`
 	PreferredRole string   `json:"cognito:preferred_role"`
@@ -39,6 +40,16 @@ func newClaims() *claims {
 	c := new(claims)
 	c.Groups, c.Roles.arns = c.groups[:0], c.roles[:0]
 	return c
+}
+
+// verified is email_verified: true only for the JSON boolean true or the string
+// "true" (Cognito emits both). Anything else, absent included, is unverified.
+type verified bool
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (v *verified) UnmarshalJSON(b []byte) error {
+	*v = verified(string(b) == "true" || string(b) == `"true"`)
+	return nil
 }
 
 // roleList is cognito:roles: an array of role ARNs, or the same comma-separated in one string.

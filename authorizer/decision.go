@@ -39,7 +39,8 @@ func newDecision(c *claims, stage string) *decision {
 		d.ctx["groups"] = strings.Join(c.Groups, ",")
 		d.ctx["preferredRole"] = role
 		d.ctx["roles"] = strings.Join(c.Roles.arns, ",")
-		if c.Email != "" {
+		// Users can change their own email: only a verified one is passed on as theirs.
+		if c.Email != "" && c.EmailVerified {
 			d.ctx["email"] = c.Email
 		}
 	}

@@ -478,3 +478,31 @@ func TestRedirectedKeysAreNeverUsed(t *testing.T) {
 		})
 	}
 }
+
+// TestEmailOnlyWhenVerified: users can change their own email, so the context carries it only when email_verified
+// is the JSON boolean true or the string "true".
+func TestEmailOnlyWhenVerified(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		verified string // raw JSON; "" leaves the claim out
+		want     bool
+	}{
+		{"a verified email (boolean true) is passed on", `true`, true},
+		{`a verified email (string "true") is passed on`, `"true"`, true},
+		{"an unverified email (boolean false) is left out", `false`, false},
+		{`an unverified email (string "false") is left out`, `"false"`, false},
+		{"an email without email_verified is left out", ``, false},
+		{"a null email_verified leaves the email out", `null`, false},
+		{`"TRUE" in capitals leaves the email out`, `"TRUE"`, false},
+		{"a numeric email_verified leaves the email out", `1`, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			r := f.authorize(t, f.iss.MintRaw(t, nil, hdr(f, "RS256", ""), rawClaims(t, f, "email_verified", tt.verified)), testMethodARN)
+			mustAllow(t, r)
+			if email, ok := r.resp.Context["email"]; ok != tt.want || (ok && email != "alice@example.com") {
+				t.Errorf("context email = %v (present %v), want present %v", email, ok, tt.want)
+			}
+		})
+	}
+}
