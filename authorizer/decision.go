@@ -15,6 +15,7 @@ import (
 type decision struct {
 	sub  string
 	exp  int64          // the token's exp, Unix seconds
+	size int            // bytes of the context's strings
 	deny error          // nil: Allow; ErrNoRole or ErrRoleNotListed: Deny
 	ctx  map[string]any // the authorizer context, shared by every response: see Handle
 
@@ -43,6 +44,9 @@ func newDecision(c *claims, stage string) *decision {
 		if c.Email != "" && c.EmailVerified {
 			d.ctx["email"] = c.Email
 		}
+	}
+	for _, v := range d.ctx {
+		d.size += len(v.(string))
 	}
 	d.first.build(d, stage)
 	d.last.Store(&d.first)

@@ -2,6 +2,7 @@ package authorizer
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"log/slog"
 	"slices"
@@ -25,8 +26,14 @@ type KeySource interface {
 const (
 	// DefaultCacheTTL bounds how long a decision is reused; never past the token's exp.
 	DefaultCacheTTL = 5 * time.Minute
-	// DefaultCacheEntries bounds the cache's memory: at most this many tokens (each ≤ MaxTokenBytes).
+	// DefaultCacheEntries bounds the cache's memory: at most this many
+	// decisions, each keyed by a 32-byte digest and holding at most
+	// MaxCachedContextBytes of context.
 	DefaultCacheEntries = 10000
+	// MaxCachedContextBytes bounds what one cached decision may hold: a
+	// decision whose context strings are longer (a user who padded their
+	// email, say) is never cached.
+	MaxCachedContextBytes = 1 << 10
 )
 
 // Handler answers API Gateway TOKEN authorizer events. Build it with New.
@@ -120,8 +127,11 @@ func (h *Handler) decide(ctx context.Context, now time.Time, stage, authorizatio
 	if err != nil {
 		return nil, false, "", err
 	}
+	// Keyed by a digest, never the token: a key of fixed size whatever the token's.
+	sum := sha256.Sum256([]byte(tok))
+	key := string(sum[:])
 	if h.cache != nil {
-		if v, ok := h.cache.Get(tok); ok {
+		if v, ok := h.cache.Get(key); ok {
 			// Past exp a cached decision is never served; the full check below
 			// still applies the clock skew, and the result is not cached again.
 			if d := v.(*decision); now.Unix() < d.exp {
@@ -138,7 +148,7 @@ func (h *Handler) decide(ctx context.Context, now time.Time, stage, authorizatio
 	}
 	d = newDecision(c, stage)
 	if h.cache != nil {
-		h.store(tok, d, now)
+		h.store(key, d, now)
 	}
 	return d, false, d.sub, nil
 }
@@ -162,23 +172,19 @@ func (h *Handler) verify(ctx context.Context, tok string) (*claims, error) {
 	return c, nil
 }
 
-// store caches d for tok until the earlier of the TTL and the token's exp.
-func (h *Handler) store(tok string, d *decision, now time.Time) {
+// store caches d under key until the earlier of the TTL and the token's exp.
+// A full cache, or a decision bigger than MaxCachedContextBytes, is not
+// stored: that token is validated afresh each time, which costs CPU, not memory.
+func (h *Handler) store(key string, d *decision, now time.Time) {
 	left := d.exp - now.Unix() // > 0: check passed
-	if left <= 0 {
+	if left <= 0 || d.size > MaxCachedContextBytes || h.cache.ItemCount() >= h.maxEntries {
 		return
 	}
 	ttl := h.cacheTTL
 	if left < int64(ttl/time.Second) {
 		ttl = time.Duration(left) * time.Second
 	}
-	if h.cache.ItemCount() >= h.maxEntries {
-		h.cache.DeleteExpired()
-		if h.cache.ItemCount() >= h.maxEntries {
-			return // full of live entries: validate afresh rather than grow
-		}
-	}
-	h.cache.Set(tok, d, ttl)
+	h.cache.Set(key, d, ttl)
 }
 
 // respond is the one place outcomes become API Gateway results, and the one

@@ -370,6 +370,19 @@ func TestDecisionCache(t *testing.T) {
 			t.Errorf("%d key lookups, want 3", n)
 		}
 	})
+	t.Run("a decision holding more than MaxCachedContextBytes is not cached", func(t *testing.T) {
+		for _, tt := range []struct {
+			emailBytes int
+			cached     bool
+		}{{authorizer.MaxCachedContextBytes / 2, true}, {authorizer.MaxCachedContextBytes, false}} {
+			f := newFixture(t)
+			tok := f.idToken(t, func(c map[string]any) { c["email"] = strings.Repeat("e", tt.emailBytes) + "@example.com" })
+			mustAllow(t, f.authorize(t, tok, testMethodARN))
+			if r := f.authorize(t, tok, testMethodARN); r.cached() != tt.cached {
+				t.Errorf("a %d-byte email: cached %v, want %v", tt.emailBytes, r.cached(), tt.cached)
+			}
+		}
+	})
 	t.Run("a full cache stops growing", func(t *testing.T) {
 		f := newFixture(t, withHandlerOptions(authorizer.WithDecisionCache(time.Minute, 2)))
 		var toks []string

@@ -1,9 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -11,6 +17,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/rolegate/rolegate/authorizer"
 	"github.com/rolegate/rolegate/internal/rie"
 	"github.com/rolegate/rolegate/internal/syncbuf"
 	"github.com/rolegate/rolegate/jwks/jwkstest"
@@ -182,4 +189,75 @@ func TestBootstrapRefusesRedirectedKeys(t *testing.T) {
 	if attacker.Fetches() != 0 {
 		t.Errorf("the bootstrap followed the redirect: %d fetches of the attacker's keys", attacker.Fetches())
 	}
+}
+
+// TestBootstrapMemoryWithAFullDecisionCache fills the real bootstrap's decision cache with near-maximum tokens, as
+// one user padding writable attributes and refreshing can, and reads the function's resident memory: it must stay
+// well inside the 128 MB the template gives the authorizer.
+func TestBootstrapMemoryWithAFullDecisionCache(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the bootstrap, mints thousands of tokens")
+	}
+	const maxRSS = 64 << 20
+	iss := jwkstest.NewIssuer(t)
+	bin := rietest.Build(t, "./cmd/authorizer")
+	fn := rietest.Start(t, rie.Options{
+		Bootstrap: bin,
+		Env:       []string{"USER_POOL_ID=" + iss.PoolID, "APP_CLIENT_IDS=" + iss.ClientID, "JWKS_URL=" + iss.URL},
+	})
+	n := authorizer.DefaultCacheEntries
+	toks := make([]string, n)
+	var wg sync.WaitGroup
+	for w := range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for i := w; i < n; i += runtime.GOMAXPROCS(0) {
+				c := iss.IDClaims("alice", "admins", "readers")
+				c["email"] = strings.Repeat("e", 600) + "@example.com" // kept by the decision, near what an entry may hold
+				toks[i] = iss.MintPadded(t, c, authorizer.MaxTokenBytes-100)
+			}
+		})
+	}
+	wg.Wait()
+	for _, tok := range toks {
+		ev, err := json.Marshal(events.APIGatewayCustomAuthorizerRequest{Type: "TOKEN", AuthorizationToken: tok, MethodArn: methodARN})
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := fn.Invoke(context.Background(), ev)
+		if err != nil || !strings.Contains(string(body), `"Effect":"Allow"`) {
+			t.Fatalf("invoke: %v: %s", err, body)
+		}
+	}
+	rss := residentBytes(t, bin)
+	t.Logf("bootstrap RSS with %d cached decisions of %d-byte tokens: %.1f MiB", n, len(toks[0]), float64(rss)/(1<<20))
+	if rss > maxRSS {
+		t.Errorf("bootstrap RSS %d bytes, want at most %d", rss, maxRSS)
+	}
+}
+
+// residentBytes returns the VmRSS of the running process whose argv[0] is bin (Linux /proc).
+func residentBytes(t *testing.T, bin string) int64 {
+	t.Helper()
+	cmdlines, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range cmdlines {
+		b, err := os.ReadFile(p)
+		if err != nil || !bytes.HasPrefix(b, append([]byte(bin), 0)) {
+			continue
+		}
+		status, err := os.ReadFile(filepath.Join(filepath.Dir(p), "status"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for line := range strings.SplitSeq(string(status), "\n") {
+			if kb, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+				n, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(kb), "kB")), 10, 64)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return n << 10
+			}
+		}
+	}
+	t.Skip("cannot find the bootstrap's process in /proc")
+	return 0
 }

@@ -3,7 +3,9 @@ package jwkstest
 import (
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -81,6 +83,42 @@ func (i *Issuer) Role(group string) string {
 func (i *Issuer) Mint(t testing.TB, claims map[string]any) string {
 	t.Helper()
 	return i.MintWith(t, nil, claims, nil)
+}
+
+// MintPadded signs claims with the current key after padding them, in an "address" attribute (one a user may
+// write), so that the token is size bytes or up to three less: the near-maximum tokens a user can make for
+// themselves.
+func (i *Issuer) MintPadded(t testing.TB, claims map[string]any, size int) string {
+	t.Helper()
+	k := i.Key()
+	fixed := i.fixedLen(t, k)
+	claims["address"] = map[string]any{"formatted": ""}
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		t.Fatalf("jwkstest: %v", err)
+	}
+	pad := ((size-fixed)*3/4 - len(payload))
+	if pad < 0 {
+		t.Fatalf("jwkstest: the claims alone make a token over %d bytes", size)
+	}
+	claims["address"] = map[string]any{"formatted": strings.Repeat("x", pad)}
+	return i.MintWith(t, k, claims, nil)
+}
+
+// fixedLen is the length of k's tokens but for their payload part: the same for every token of k, so measured once
+// on an empty payload.
+func (i *Issuer) fixedLen(t testing.TB, k *mint.PrivateKey) int {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if n, ok := i.fixed[k]; ok {
+		return n
+	}
+	probe, err := mint.Sign(k, []byte("{}"), nil)
+	if err != nil {
+		t.Fatalf("jwkstest: minting: %v", err)
+	}
+	i.fixed[k] = len(probe) - len("e30") // base64url("{}")
+	return i.fixed[k]
 }
 
 // MintWith signs claims with k (nil: the current key) and extra protected headers, as mint.Sign does: a nil value

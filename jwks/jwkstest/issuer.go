@@ -47,6 +47,7 @@ type Issuer struct {
 	delay    time.Duration // wait before answering
 	body     []byte        // served instead of set when non-nil
 	redirect string        // answer 302 to it, when non-empty
+	fixed    map[*mint.PrivateKey]int
 	hold     chan struct{} // requests wait until it is closed, when non-nil
 }
 
@@ -84,7 +85,7 @@ func WithRoles(roles map[string]string) Option {
 // NewIssuer mints a key and starts serving its JWKS; t.Cleanup stops the server.
 func NewIssuer(t testing.TB, opts ...Option) *Issuer {
 	t.Helper()
-	i := &Issuer{now: time.Now, roles: map[string]string{}}
+	i := &Issuer{now: time.Now, roles: map[string]string{}, fixed: map[*mint.PrivateKey]int{}}
 	for _, o := range opts {
 		o(i)
 	}
