@@ -6,7 +6,8 @@
 //	rolegate-local loadtest [-n 1000] [-users 10] [-concurrency 10]
 //	                                       requests through a fresh local stack, with latency and call counts
 //
-// It is wiring only; the local gateway, issuer and stack live in deploy/local.
+// It is wiring only: the stack lives in internal/localstack, the API Gateway
+// emulator in internal/apigw. See docs/local.md.tack.
 package main
 
 import (
@@ -24,7 +25,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/rolegate/rolegate/deploy/local"
+	"github.com/rolegate/rolegate/internal/localstack"
 )
 
 func main() {
@@ -64,7 +65,7 @@ func repoPaths(fs *flag.FlagSet) func() (paths, error) {
 		if err != nil {
 			return paths{}, err
 		}
-		root, err := local.FindModuleRoot(cwd)
+		root, err := localstack.FindModuleRoot(cwd)
 		if err != nil {
 			return paths{}, err
 		}
@@ -81,12 +82,12 @@ func repoPaths(fs *flag.FlagSet) func() (paths, error) {
 
 // load reads the template's settings and the persisted local issuer, which
 // `run` and `token` must share so that minted tokens are accepted.
-func (p paths) load() (local.Settings, *local.Issuer, error) {
-	settings, err := local.LoadSettings(p.template)
+func (p paths) load() (localstack.Settings, *localstack.Issuer, error) {
+	settings, err := localstack.LoadSettings(p.template)
 	if err != nil {
-		return local.Settings{}, nil, err
+		return localstack.Settings{}, nil, err
 	}
-	issuer, err := local.LoadIssuer(p.state)
+	issuer, err := localstack.LoadIssuer(p.state)
 	return settings, issuer, err
 }
 
@@ -112,7 +113,7 @@ func runCmd(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	fmt.Fprintf(os.Stderr, "rolegate-local: building the functions and starting moto_server (%s)...\n", settings.Source)
-	stack, err := local.StartStack(ctx, local.StackOptions{
+	stack, err := localstack.StartStack(ctx, localstack.StackOptions{
 		Addr:        "127.0.0.1:" + strconv.Itoa(*port),
 		Settings:    settings,
 		Issuer:      issuer,
@@ -121,7 +122,7 @@ func runCmd(args []string) error {
 		MotoLog:     motoLog,
 		Logger:      slog.New(slog.NewJSONHandler(os.Stderr, nil)).With("component", "gateway"),
 	})
-	if errors.Is(err, local.ErrPortInUse) {
+	if errors.Is(err, localstack.ErrPortInUse) {
 		return fmt.Errorf("%w: stop what listens there or choose another port, e.g. PORT=%d make run", err, *port+1)
 	}
 	if err != nil {
@@ -185,7 +186,7 @@ func tokenCmd(args []string) error {
 			gs = append(gs, g)
 		}
 	}
-	claims, err := settings.IDClaims(issuer, local.TokenRequest{User: *user, Groups: gs, Expired: *expired, Extra: extra}, time.Now())
+	claims, err := settings.IDClaims(issuer, localstack.TokenRequest{User: *user, Groups: gs, Expired: *expired, Extra: extra}, time.Now())
 	if err != nil {
 		return err
 	}
@@ -212,11 +213,11 @@ func loadtestCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	settings, err := local.LoadSettings(p.template)
+	settings, err := localstack.LoadSettings(p.template)
 	if err != nil {
 		return err
 	}
-	issuer, err := local.NewIssuer()
+	issuer, err := localstack.NewIssuer()
 	if err != nil {
 		return err
 	}
@@ -232,7 +233,7 @@ func loadtestCmd(args []string) error {
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	fmt.Fprintln(os.Stderr, "loadtest: starting a fresh local stack...")
-	stack, err := local.StartStack(ctx, local.StackOptions{
+	stack, err := localstack.StartStack(ctx, localstack.StackOptions{
 		Addr: "127.0.0.1:0", Settings: settings, Issuer: issuer, BuildDir: p.state,
 		FunctionLog: logFile, MotoLog: logFile,
 	})
@@ -240,14 +241,14 @@ func loadtestCmd(args []string) error {
 		return err
 	}
 	defer stack.Close()
-	plan, err := local.PlanLoad(stack, *users, time.Now())
+	plan, err := localstack.PlanLoad(stack, *users, time.Now())
 	if err != nil {
 		return err
 	}
 	url := stack.URL + plan.Path
 	fmt.Fprintf(os.Stderr, "loadtest: %d requests from %d users, %d in flight, GET %s\n", *n, *users, *concurrency, url)
-	rep := local.RunLoad(ctx, local.LoadOptions{URL: url, Tokens: plan.Tokens, Requests: *n, Concurrency: *concurrency, Check: plan.Check})
-	res := local.LoadResult{LoadReport: rep, Gateway: stack.Gateway.Stats(), AssumeRoleCalls: stack.AssumeRoleCalls()}
+	rep := localstack.RunLoad(ctx, localstack.LoadOptions{URL: url, Tokens: plan.Tokens, Requests: *n, Concurrency: *concurrency, Check: plan.Check})
+	res := localstack.LoadResult{LoadReport: rep, Gateway: stack.Gateway.Stats(), AssumeRoleCalls: stack.AssumeRoleCalls()}
 	res.Write(os.Stdout)
 	fmt.Printf("logs                   %s\n", logPath)
 	if rep.Errors > 0 {

@@ -1,9 +1,10 @@
-package local
+package localstack
 
 import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +19,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/rolegate/rolegate/internal/apigw"
+	"github.com/rolegate/rolegate/internal/arn"
+	"github.com/rolegate/rolegate/internal/cognito"
 	"github.com/rolegate/rolegate/internal/moto"
 	"github.com/rolegate/rolegate/internal/rie"
 )
@@ -52,9 +56,10 @@ var ErrPortInUse = errors.New("address already in use")
 // one role per group, the issuer's JWKS, the authorizer and the backend under
 // the Runtime Interface Emulator, and the gateway in front.
 type Stack struct {
-	// URL is the gateway's base URL, http://127.0.0.1:port.
+	// URL is the stage's base URL, http://127.0.0.1:port/<stage>, as the
+	// template's ApiUrl output is for a deployment.
 	URL      string
-	Gateway  *Gateway
+	Gateway  *apigw.Gateway
 	Issuer   *Issuer
 	Settings Settings
 	// JWKSURL is the authorizer's JWKS_URL; MotoURL is moto_server's.
@@ -72,8 +77,9 @@ func StartStack(ctx context.Context, o StackOptions) (*Stack, error) {
 	if o.Issuer == nil {
 		return nil, errors.New("stack: an issuer is required")
 	}
-	gwCfg, err := o.Settings.GatewayConfig(randomID(10, lowerDigits))
-	if err != nil {
+	gwCfg := o.Settings.API.Config
+	gwCfg.APIID = strings.ToLower(rand.Text()[:10])
+	if err := gwCfg.Validate(); err != nil {
 		return nil, fmt.Errorf("stack: %s: %w", o.Settings.Source, err)
 	}
 	// The quick checks first, so a busy port or a missing tool is reported
@@ -88,7 +94,7 @@ func StartStack(ctx context.Context, o StackOptions) (*Stack, error) {
 		}
 		return nil, fmt.Errorf("stack: listen on %s: %w", o.Addr, err)
 	}
-	s := &Stack{URL: "http://" + l.Addr().String(), Issuer: o.Issuer, Settings: o.Settings}
+	s := &Stack{URL: "http://" + l.Addr().String() + "/" + gwCfg.Stage, Issuer: o.Issuer, Settings: o.Settings}
 	s.onClose(func() error { return l.Close() })
 	started := false
 	defer func() {
@@ -125,7 +131,7 @@ func StartStack(ctx context.Context, o StackOptions) (*Stack, error) {
 	fnLog := newLockedWriter(o.FunctionLog)
 	authz, err := rie.Start(ctx, rie.Options{
 		Bootstrap:    authzBin,
-		FunctionName: StackName + "-authorizer",
+		FunctionName: Deployment.StackName + "-authorizer",
 		Timeout:      5 * time.Second,
 		Log:          newPrefixWriter("authorizer", fnLog),
 		Env: envList(o.Settings.AuthorizerEnv,
@@ -145,7 +151,7 @@ func StartStack(ctx context.Context, o StackOptions) (*Stack, error) {
 	)
 	backend, err := rie.Start(ctx, rie.Options{
 		Bootstrap:    backendBin,
-		FunctionName: StackName + "-backend",
+		FunctionName: Deployment.StackName + "-backend",
 		Timeout:      10 * time.Second,
 		Log:          newPrefixWriter("backend", fnLog),
 		Env:          envList(o.Settings.BackendEnv, backendEnv...),
@@ -155,7 +161,7 @@ func StartStack(ctx context.Context, o StackOptions) (*Stack, error) {
 	}
 	s.onClose(backend.Close)
 
-	if s.Gateway, err = NewGateway(gwCfg, Deps{Authorizer: authz, Backend: backend, Logger: o.Logger}); err != nil {
+	if s.Gateway, err = apigw.NewGateway(gwCfg, apigw.Deps{Authorizer: authz, Backend: backend, Logger: o.Logger}); err != nil {
 		return nil, err
 	}
 	srv := &http.Server{Handler: s.Gateway, ReadHeaderTimeout: 10 * time.Second}
@@ -333,14 +339,16 @@ func moduleIs(gomod []byte, path string) bool {
 }
 
 // Welcome prints what runs where, and ready-to-paste curl lines with fresh
-// tokens for alice and bob in the first two groups.
+// tokens: alice and bob in the first two groups, and dana in both, choosing
+// the role of the second with X-Rolegate-Role.
 func (s *Stack) Welcome(w io.Writer, now time.Time) error {
-	fmt.Fprintf(w, "\nrolegate-local is up: API Gateway stage %q at %s\n", Stage, s.URL)
-	fmt.Fprintf(w, "  settings   %s (authorizer cache TTL %s)\n", s.Settings.Source, s.Settings.TTL)
-	for _, r := range s.Settings.Routes {
+	api := s.Settings.API
+	fmt.Fprintf(w, "\nrolegate-local is up: API Gateway stage %q at %s\n", api.Config.Stage, s.URL)
+	fmt.Fprintf(w, "  settings   %s (authorizer cache TTL %s, throttling %s)\n", s.Settings.Source, api.Config.TTL, throttling(api.Config.Throttle))
+	for _, r := range api.Config.Routes {
 		fmt.Fprintf(w, "  route      %s\n", r)
 	}
-	for _, sk := range s.Settings.Skipped {
+	for _, sk := range api.Skipped {
 		fmt.Fprintf(w, "  not served %s\n", sk)
 	}
 	fmt.Fprintf(w, "  issuer     %s (client %s)\n", s.Issuer.URL(), s.Issuer.ClientID)
@@ -348,23 +356,16 @@ func (s *Stack) Welcome(w io.Writer, now time.Time) error {
 	fmt.Fprintf(w, "  STS, IAM   moto_server at %s\n", s.MotoURL)
 	for _, g := range s.Settings.Groups {
 		prec := "none"
-		if g.Precedence != NoPrecedence {
+		if g.Precedence != cognito.NoPrecedence {
 			prec = strconv.Itoa(g.Precedence)
 		}
-		fmt.Fprintf(w, "  group      %-10s precedence %-4s role %s\n", g.Name, prec, g.RoleARN())
+		fmt.Fprintf(w, "  group      %-10s precedence %-4s role %s\n", g.Name, prec, g.RoleARN)
 	}
 	fmt.Fprintf(w, "\nTry it (tokens live %s; more with `make token USER=carol GROUP=%s`):\n",
-		IDTokenLifetime, strings.Join(s.Settings.GroupNames(), ","))
-	path := "/"
-	if len(s.Settings.Routes) > 0 {
-		path = s.Settings.Routes[0].Path
-	}
-	for i, user := range []string{"alice", "bob"} {
-		if i >= len(s.Settings.Groups) {
-			break
-		}
-		g := s.Settings.Groups[i]
-		claims, err := s.Settings.IDClaims(s.Issuer, TokenRequest{User: user, Groups: []string{g.Name}}, now)
+		cognito.IDTokenLifetime, strings.Join(s.Settings.GroupNames(), ","))
+	url := s.URL + api.Config.Routes[0].Path
+	for _, c := range s.welcomeCalls() {
+		claims, err := s.Settings.IDClaims(s.Issuer, TokenRequest{User: c.user, Groups: c.groups}, now)
 		if err != nil {
 			return err
 		}
@@ -372,8 +373,44 @@ func (s *Stack) Welcome(w io.Writer, now time.Time) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(w, "\n  # %s (%s)\n  curl -s -H 'Authorization: Bearer %s' %s%s\n", user, g.Name, tok, s.URL, path)
+		fmt.Fprintf(w, "\n  # %s (%s)%s\n  curl -s -H 'Authorization: Bearer %s'%s %s\n", c.user, strings.Join(c.groups, ", "), c.note, tok, c.header, url)
 	}
-	fmt.Fprintf(w, "\nRequests log below as JSON (gateway), with the functions' own lines prefixed. Ctrl-C stops everything.\n\n")
+	fmt.Fprintf(w, "\nRequests log below as JSON (gateway), with the functions' own lines (their EMF metrics among them) prefixed. Ctrl-C stops everything.\n\n")
 	return nil
+}
+
+// welcomeCall is one curl line of the welcome text.
+type welcomeCall struct {
+	user         string
+	groups       []string
+	note, header string
+}
+
+func (s *Stack) welcomeCalls() []welcomeCall {
+	var calls []welcomeCall
+	for i, user := range []string{"alice", "bob"} {
+		if i < len(s.Settings.Groups) {
+			calls = append(calls, welcomeCall{user: user, groups: []string{s.Settings.Groups[i].Name}})
+		}
+	}
+	if len(s.Settings.Groups) < 2 {
+		return calls
+	}
+	first, second := s.Settings.Groups[0], s.Settings.Groups[1]
+	role, err := arn.ParseRole(second.RoleARN)
+	if err != nil {
+		return calls
+	}
+	return append(calls, welcomeCall{
+		user: "dana", groups: []string{first.Name, second.Name},
+		note:   ", choosing the " + second.Name + " role over the preferred one",
+		header: " -H 'X-Rolegate-Role: " + role.Name + "'",
+	})
+}
+
+func throttling(t apigw.Throttle) string {
+	if t.Rate == 0 {
+		return "off"
+	}
+	return fmt.Sprintf("%g/s, burst %d", t.Rate, t.Burst)
 }

@@ -1,11 +1,11 @@
-package local
+package apigw
 
 import (
 	"errors"
 	"testing"
 )
 
-const testMethodArn = "arn:aws:execute-api:us-east-1:123456789012:abc123/local/GET/whoami"
+const testMethodArn = "arn:aws:execute-api:us-east-1:123456789012:abc123/prod/GET/whoami"
 
 func TestPolicyEvaluate(t *testing.T) {
 	tests := []struct {
@@ -14,23 +14,23 @@ func TestPolicyEvaluate(t *testing.T) {
 		want   Decision
 	}{
 		{"an Allow on the whole stage allows the method",
-			`{"Version":"2012-10-17","Statement":[{"Action":"execute-api:Invoke","Effect":"Allow","Resource":"arn:aws:execute-api:us-east-1:123456789012:abc123/local/*"}]}`, Allow},
+			`{"Version":"2012-10-17","Statement":[{"Action":"execute-api:Invoke","Effect":"Allow","Resource":"arn:aws:execute-api:us-east-1:123456789012:abc123/prod/*"}]}`, Allow},
 		{"an Allow on the exact method ARN allows it",
 			`{"Statement":[{"Action":["execute-api:Invoke"],"Effect":"Allow","Resource":["` + testMethodArn + `"]}]}`, Allow},
 		{"a single statement object is accepted",
 			`{"Statement":{"Action":"execute-api:Invoke","Effect":"Allow","Resource":"*"}}`, Allow},
 		{"an Allow for another stage is an implicit deny",
-			`{"Statement":[{"Action":"execute-api:Invoke","Effect":"Allow","Resource":"arn:aws:execute-api:us-east-1:123456789012:abc123/prod/*"}]}`, ImplicitDeny},
+			`{"Statement":[{"Action":"execute-api:Invoke","Effect":"Allow","Resource":"arn:aws:execute-api:us-east-1:123456789012:abc123/beta/*"}]}`, ImplicitDeny},
 		{"an Allow for another API is an implicit deny",
-			`{"Statement":[{"Action":"execute-api:Invoke","Effect":"Allow","Resource":"arn:aws:execute-api:us-east-1:123456789012:other/local/*"}]}`, ImplicitDeny},
+			`{"Statement":[{"Action":"execute-api:Invoke","Effect":"Allow","Resource":"arn:aws:execute-api:us-east-1:123456789012:other/prod/*"}]}`, ImplicitDeny},
 		{"an Allow for another method is an implicit deny",
-			`{"Statement":[{"Action":"execute-api:Invoke","Effect":"Allow","Resource":"arn:aws:execute-api:us-east-1:123456789012:abc123/local/POST/*"}]}`, ImplicitDeny},
+			`{"Statement":[{"Action":"execute-api:Invoke","Effect":"Allow","Resource":"arn:aws:execute-api:us-east-1:123456789012:abc123/prod/POST/*"}]}`, ImplicitDeny},
 		{"an Allow for another action is an implicit deny",
 			`{"Statement":[{"Action":"execute-api:ManageConnections","Effect":"Allow","Resource":"*"}]}`, ImplicitDeny},
 		{"an empty statement list is an implicit deny",
 			`{"Version":"2012-10-17","Statement":[]}`, ImplicitDeny},
 		{"a Deny on the whole stage denies",
-			`{"Statement":[{"Action":"execute-api:Invoke","Effect":"Deny","Resource":"arn:aws:execute-api:us-east-1:123456789012:abc123/local/*"}]}`, ExplicitDeny},
+			`{"Statement":[{"Action":"execute-api:Invoke","Effect":"Deny","Resource":"arn:aws:execute-api:us-east-1:123456789012:abc123/prod/*"}]}`, ExplicitDeny},
 		{"an explicit Deny wins over an Allow listed before it",
 			`{"Statement":[{"Action":"execute-api:Invoke","Effect":"Allow","Resource":"*"},{"Action":"execute-api:Invoke","Effect":"Deny","Resource":"arn:aws:execute-api:*:*:abc123/*/GET/whoami"}]}`, ExplicitDeny},
 		{"a Deny for another method leaves the Allow standing",
@@ -40,11 +40,11 @@ func TestPolicyEvaluate(t *testing.T) {
 		{"action names compare case-insensitively",
 			`{"Statement":[{"Action":"Execute-API:invoke","Effect":"Allow","Resource":"*"}]}`, Allow},
 		{"resources compare case-sensitively",
-			`{"Statement":[{"Action":"*","Effect":"Allow","Resource":"arn:aws:execute-api:us-east-1:123456789012:ABC123/local/*"}]}`, ImplicitDeny},
+			`{"Statement":[{"Action":"*","Effect":"Allow","Resource":"arn:aws:execute-api:us-east-1:123456789012:ABC123/prod/*"}]}`, ImplicitDeny},
 		{"? matches exactly one character",
-			`{"Statement":[{"Action":"*","Effect":"Allow","Resource":"arn:aws:execute-api:us-east-1:123456789012:abc12?/local/GET/whoami"}]}`, Allow},
+			`{"Statement":[{"Action":"*","Effect":"Allow","Resource":"arn:aws:execute-api:us-east-1:123456789012:abc12?/prod/GET/whoami"}]}`, Allow},
 		{"? does not match an empty run",
-			`{"Statement":[{"Action":"*","Effect":"Allow","Resource":"arn:aws:execute-api:us-east-1:123456789012:abc123?/local/GET/whoami"}]}`, ImplicitDeny},
+			`{"Statement":[{"Action":"*","Effect":"Allow","Resource":"arn:aws:execute-api:us-east-1:123456789012:abc123?/prod/GET/whoami"}]}`, ImplicitDeny},
 		{"* inside the ARN spans slashes",
 			`{"Statement":[{"Action":"*","Effect":"Allow","Resource":"arn:aws:execute-api:us-east-1:123456789012:abc123/*"}]}`, Allow},
 		{"a trailing path after the method ARN does not match",
@@ -109,7 +109,7 @@ func TestWildcardMatch(t *testing.T) {
 }
 
 func BenchmarkPolicyEvaluate(b *testing.B) {
-	p, err := ParsePolicy([]byte(`{"Statement":[{"Action":"execute-api:Invoke","Effect":"Allow","Resource":"arn:aws:execute-api:us-east-1:123456789012:abc123/local/*"}]}`))
+	p, err := ParsePolicy([]byte(`{"Statement":[{"Action":"execute-api:Invoke","Effect":"Allow","Resource":"arn:aws:execute-api:us-east-1:123456789012:abc123/prod/*"}]}`))
 	if err != nil {
 		b.Fatal(err)
 	}

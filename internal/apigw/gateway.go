@@ -1,4 +1,4 @@
-package local
+package apigw
 
 import (
 	"bytes"
@@ -8,17 +8,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
-	"strconv"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/rolegate/rolegate/internal/arn"
+	"github.com/rolegate/rolegate/internal/rie"
 )
 
 // Invoker invokes one Lambda function synchronously, as Lambda's Invoke API
@@ -37,11 +37,15 @@ type Config struct {
 	TTL time.Duration
 	// Responses are the API's gateway responses by response type.
 	Responses map[string]GatewayResponse
+	// BinaryMediaTypes are the RestApi's, e.g. image/png or */*.
+	BinaryMediaTypes []string
+	// Throttle is the stage's rate limit; the zero value is none.
+	Throttle Throttle
 
 	Region    string // e.g. us-east-1
 	AccountID string // 12 digits
 	APIID     string // the REST API id in methodArn and requestContext
-	Stage     string // e.g. local
+	Stage     string // the stage name, e.g. prod: the first path segment
 
 	// AuthorizerTimeout bounds one authorizer invocation (default 10s).
 	AuthorizerTimeout time.Duration
@@ -66,7 +70,10 @@ func (c Config) Validate() error {
 	if c.TTL < 0 || c.TTL > time.Hour {
 		return fmt.Errorf("gateway: authorizer TTL %s outside 0..3600s", c.TTL)
 	}
-	if c.Region == "" || len(c.AccountID) != 12 || c.APIID == "" || c.Stage == "" {
+	if err := c.Throttle.validate(); err != nil {
+		return fmt.Errorf("gateway: %w", err)
+	}
+	if c.Region == "" || len(c.AccountID) != 12 || c.APIID == "" || c.Stage == "" || strings.Contains(c.Stage, "/") {
 		return errors.New("gateway: region, 12-digit account id, API id and stage are required")
 	}
 	return nil
@@ -89,8 +96,11 @@ type Gateway struct {
 	d      Deps
 	router *router
 	cache  *resultCache
+	bucket *bucket
+	binary mediaTypes
 
 	requests        atomic.Int64
+	throttled       atomic.Int64
 	authInvocations atomic.Int64
 	authCacheHits   atomic.Int64
 	backendInvokes  atomic.Int64
@@ -99,6 +109,7 @@ type Gateway struct {
 // Stats counts what the gateway did since it started.
 type Stats struct {
 	Requests              int64
+	Throttled             int64 // answered 429 by the stage's rate limit
 	AuthorizerInvocations int64
 	AuthorizerCacheHits   int64
 	BackendInvocations    int64
@@ -127,13 +138,19 @@ func NewGateway(c Config, d Deps) (*Gateway, error) {
 	if c.IntegrationTimeout <= 0 {
 		c.IntegrationTimeout = 29 * time.Second
 	}
-	return &Gateway{cfg: c, d: d, router: newRouter(c.Routes), cache: newResultCache(c.TTL, d.Now, 0)}, nil
+	return &Gateway{
+		cfg: c, d: d, router: newRouter(c.Routes),
+		cache:  newResultCache(c.TTL, d.Now, 0),
+		bucket: newBucket(c.Throttle, d.Now),
+		binary: mediaTypes(c.BinaryMediaTypes),
+	}, nil
 }
 
 // Stats returns the counters so far.
 func (g *Gateway) Stats() Stats {
 	return Stats{
 		Requests:              g.requests.Load(),
+		Throttled:             g.throttled.Load(),
 		AuthorizerInvocations: g.authInvocations.Load(),
 		AuthorizerCacheHits:   g.authCacheHits.Load(),
 		BackendInvocations:    g.backendInvokes.Load(),
@@ -165,50 +182,62 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(rep.status)
 	_, _ = w.Write(rep.body)
 	g.d.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
-		slog.String("request_id", id),
+		slog.String("apiRequestId", id),
 		slog.String("method", r.Method),
 		slog.String("route", rep.route),
 		slog.Int("status", rep.status),
 		slog.String("outcome", rep.outcome),
 		slog.String("authorizer", rep.authz),
-		slog.Int64("duration_ms", g.d.Now().Sub(start).Milliseconds()),
+		slog.Int64("durationMs", g.d.Now().Sub(start).Milliseconds()),
 	)
 }
 
 func (g *Gateway) fail(e gatewayError, id, outcome string) reply {
 	status, h, body := e.render(g.cfg.Responses, id)
-	return reply{status: status, header: h, body: body, outcome: outcome}
+	return reply{status: status, header: h, body: body, outcome: outcome, authz: "none"}
 }
 
 func (g *Gateway) serve(r *http.Request, id string, start time.Time) reply {
-	route, params, ok := g.router.match(r.Method, r.URL.Path)
-	if !ok {
-		rep := g.fail(errResponseMissingToken, id, "no_route")
-		rep.authz = "none"
-		return rep
+	path, ok := strings.CutPrefix(r.URL.Path, "/"+g.cfg.Stage)
+	if !ok || (path != "" && path[0] != '/') {
+		return g.fail(errResponseNoStage, id, "no_stage")
 	}
-	rep := g.serveRoute(r, route, params, id, start)
+	if path == "" {
+		path = "/"
+	}
+	route, params, ok := g.router.match(r.Method, path)
+	if !ok {
+		// Without a method, API Gateway reads an Authorization header as a
+		// SigV4 one, and tells its parser's complaint instead.
+		if auth := r.Header.Get("Authorization"); auth != "" {
+			return g.fail(incompleteSignature(auth), id, "no_route")
+		}
+		return g.fail(errResponseMissingToken, id, "no_route")
+	}
+	rep := g.serveRoute(request{r: r, path: path, route: route, params: params, id: id, start: start})
 	rep.route = route.String()
 	return rep
 }
 
-func (g *Gateway) serveRoute(r *http.Request, route Route, params map[string]string, id string, start time.Time) reply {
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxRequestBody))
-	if err != nil {
-		return g.fail(errResponseTooLarge, id, "request_too_large")
+func (g *Gateway) serveRoute(q request) reply {
+	if !g.bucket.take() {
+		g.throttled.Add(1)
+		return g.fail(errResponseThrottled, q.id, "throttled")
 	}
-	var authz map[string]any
+	r := q.r
+	var err error
+	if q.body, err = io.ReadAll(http.MaxBytesReader(nil, r.Body, maxRequestBody)); err != nil {
+		return g.fail(errResponseTooLarge, q.id, "request_too_large")
+	}
 	authzState := "none"
-	if route.Authorized {
-		methodArn := fmt.Sprintf("arn:aws:execute-api:%s:%s:%s/%s/%s%s",
-			g.cfg.Region, g.cfg.AccountID, g.cfg.APIID, g.cfg.Stage, r.Method, r.URL.Path)
+	if q.route.Authorized {
+		methodArn := arn.Method{Partition: arn.PartitionOf(g.cfg.Region), Region: g.cfg.Region, AccountID: g.cfg.AccountID,
+			APIID: g.cfg.APIID, Stage: g.cfg.Stage, Verb: r.Method, Resource: strings.TrimPrefix(q.path, "/")}.String()
 		token, err := g.cfg.Identity.Token(r.Header)
 		if err != nil {
-			rep := g.fail(errResponseUnauthorized, id, "no_identity")
-			rep.authz = authzState
-			return rep
+			return g.fail(errResponseUnauthorized, q.id, "no_identity")
 		}
-		res, cached, rep, ok := g.authorize(r.Context(), token, methodArn, id)
+		res, cached, rep, ok := g.authorize(r.Context(), token, methodArn, q.id)
 		authzState = "invoked"
 		if cached {
 			authzState = "cached"
@@ -217,19 +246,18 @@ func (g *Gateway) serveRoute(r *http.Request, route Route, params map[string]str
 			rep.authz = authzState
 			return rep
 		}
-		authz = make(map[string]any, len(res.Context)+2)
+		q.authz = make(map[string]any, len(res.Context)+2)
 		for k, v := range res.Context {
-			authz[k] = v
+			q.authz[k] = v
 		}
-		authz["principalId"] = res.PrincipalID
+		q.authz["principalId"] = res.PrincipalID
 		latency := int64(0)
 		if !cached {
 			latency = res.latency.Milliseconds()
 		}
-		authz["integrationLatency"] = latency
+		q.authz["integrationLatency"] = latency
 	}
-	ev := g.proxyEvent(r, route, params, body, authz, id, start)
-	rep := g.integrate(r.Context(), ev, id)
+	rep := g.integrate(r.Context(), g.proxyEvent(q), q.id, firstAccept(r.Header))
 	rep.authz = authzState
 	return rep
 }
@@ -248,10 +276,10 @@ func (g *Gateway) authorize(ctx context.Context, token, methodArn, id string) (r
 	case errors.Is(err, ErrUnauthorized):
 		return nil, cached, g.fail(errResponseUnauthorized, id, "unauthorized"), false
 	case errors.Is(err, ErrAuthorizerConfig):
-		g.d.Logger.Warn("authorizer response unusable", "request_id", id, "error", err)
+		g.d.Logger.Warn("authorizer response unusable", "apiRequestId", id, "error", err)
 		return nil, cached, g.fail(errResponseAuthorizerConfig, id, "authorizer_config"), false
 	case err != nil:
-		g.d.Logger.Warn("authorizer failed", "request_id", id, "error", err)
+		g.d.Logger.Warn("authorizer failed", "apiRequestId", id, "error", err)
 		return nil, cached, g.fail(errResponseAuthorizerFailure, id, "authorizer_failure"), false
 	}
 	switch res.Policy.Evaluate(InvokeAction, methodArn) {
@@ -289,84 +317,10 @@ func (g *Gateway) invokeAuthorizer(ctx context.Context, token, methodArn string)
 	return res, nil
 }
 
-// proxyEvent builds the Lambda proxy integration event for r.
-func (g *Gateway) proxyEvent(r *http.Request, route Route, params map[string]string, body []byte, authz map[string]any, id string, start time.Time) events.APIGatewayProxyRequest {
-	sourceIP := r.RemoteAddr
-	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		sourceIP = host
-	}
-	hdr := r.Header.Clone()
-	// net/http moves Host out of the header map; API Gateway passes it on.
-	hdr.Set("Host", r.Host)
-	hdr.Set("X-Forwarded-For", sourceIP)
-	hdr.Set("X-Forwarded-Proto", "http")
-	if _, port, err := net.SplitHostPort(r.Host); err == nil {
-		hdr.Set("X-Forwarded-Port", port)
-	}
-	headers, multiHeaders := flatten(hdr)
-	query, multiQuery := flatten(r.URL.Query())
-	ev := events.APIGatewayProxyRequest{
-		Resource:                        route.Path,
-		Path:                            r.URL.Path,
-		HTTPMethod:                      r.Method,
-		Headers:                         headers,
-		MultiValueHeaders:               multiHeaders,
-		QueryStringParameters:           query,
-		MultiValueQueryStringParameters: multiQuery,
-		PathParameters:                  params,
-		RequestContext: events.APIGatewayProxyRequestContext{
-			AccountID:         g.cfg.AccountID,
-			ResourceID:        resourceID(route.Path),
-			Stage:             g.cfg.Stage,
-			DomainName:        r.Host,
-			DomainPrefix:      g.cfg.APIID,
-			RequestID:         id,
-			ExtendedRequestID: id,
-			Protocol:          r.Proto,
-			Identity:          events.APIGatewayRequestIdentity{SourceIP: sourceIP, UserAgent: r.UserAgent()},
-			ResourcePath:      route.Path,
-			Path:              "/" + g.cfg.Stage + r.URL.Path,
-			Authorizer:        authz,
-			HTTPMethod:        r.Method,
-			RequestTime:       start.UTC().Format("02/Jan/2006:15:04:05 -0700"),
-			RequestTimeEpoch:  start.UnixMilli(),
-			APIID:             g.cfg.APIID,
-		},
-	}
-	if len(body) > 0 {
-		if utf8.Valid(body) {
-			ev.Body = string(body)
-		} else {
-			ev.Body, ev.IsBase64Encoded = base64.StdEncoding.EncodeToString(body), true
-		}
-	}
-	return ev
-}
-
-// flatten gives API Gateway's two views of a multi-map: the last value per
-// key, and every value. Both are null when there is nothing.
-func flatten(m map[string][]string) (map[string]string, map[string][]string) {
-	if len(m) == 0 {
-		return nil, nil
-	}
-	single := make(map[string]string, len(m))
-	for k, vs := range m {
-		if len(vs) > 0 {
-			single[k] = vs[len(vs)-1]
-		}
-	}
-	return single, m
-}
-
-// resourceID is a stable stand-in for the id API Gateway gives a resource.
-func resourceID(path string) string {
-	h := fnv.New32a()
-	h.Write([]byte(path))
-	return strconv.FormatUint(uint64(h.Sum32())%(36*36*36*36*36*36), 36)
-}
-
 // integrate invokes the backend and maps its proxy response back to HTTP.
-func (g *Gateway) integrate(ctx context.Context, ev events.APIGatewayProxyRequest, id string) reply {
+// accept is the request's first Accept type, which decides whether a
+// base64-encoded response body is decoded.
+func (g *Gateway) integrate(ctx context.Context, ev ProxyEvent, id, accept string) reply {
 	payload, err := json.Marshal(ev)
 	if err != nil {
 		return g.fail(errResponseBadIntegration, id, "integration_error")
@@ -379,15 +333,15 @@ func (g *Gateway) integrate(ctx context.Context, ev events.APIGatewayProxyReques
 		if errors.Is(err, context.DeadlineExceeded) {
 			return g.fail(errResponseIntegrationTimeout, id, "integration_timeout")
 		}
-		g.d.Logger.Warn("backend invoke failed", "request_id", id, "error", err)
+		g.d.Logger.Warn("backend invoke failed", "apiRequestId", id, "error", err)
 		return g.fail(errResponseBadIntegration, id, "integration_error")
 	}
-	if _, isErr := parseFunctionError(out); isErr {
+	if _, isErr := rie.ParseError(out); isErr {
 		return g.fail(errResponseBadIntegration, id, "integration_function_error")
 	}
-	status, h, body, err := parseProxyResponse(out)
+	status, h, body, err := parseProxyResponse(out, g.binary.matches(accept))
 	if err != nil {
-		g.d.Logger.Warn("malformed Lambda proxy response", "request_id", id, "error", err)
+		g.d.Logger.Warn("malformed Lambda proxy response", "apiRequestId", id, "error", err)
 		return g.fail(errResponseBadIntegration, id, "integration_malformed")
 	}
 	h.Set("x-amzn-RequestId", id)
@@ -399,7 +353,10 @@ var errMalformedProxyResponse = errors.New("malformed Lambda proxy response")
 
 // parseProxyResponse decodes a Lambda proxy response strictly, as a REST API
 // does: unknown fields, a missing status or a non-string body are malformed.
-func parseProxyResponse(b []byte) (int, http.Header, []byte, error) {
+// A body marked isBase64Encoded is decoded only when binary is set (the
+// request accepts a binary media type); otherwise the client gets the base64
+// text, as from API Gateway.
+func parseProxyResponse(b []byte, binary bool) (int, http.Header, []byte, error) {
 	var resp struct {
 		StatusCode        *int                `json:"statusCode"`
 		Headers           map[string]string   `json:"headers"`
@@ -415,13 +372,16 @@ func parseProxyResponse(b []byte) (int, http.Header, []byte, error) {
 	if resp.StatusCode == nil || *resp.StatusCode < 100 || *resp.StatusCode > 599 {
 		return 0, nil, nil, fmt.Errorf("%w: statusCode missing or out of range", errMalformedProxyResponse)
 	}
+	// API Gateway merges the two maps into one list per header; a pair
+	// present in both appears once, as multiValueHeaders has it.
 	h := http.Header{}
-	for k, v := range resp.Headers {
-		h.Set(k, v)
-	}
 	for k, vs := range resp.MultiValueHeaders {
-		h.Del(k)
 		for _, v := range vs {
+			h.Add(k, v)
+		}
+	}
+	for k, v := range resp.Headers {
+		if !slices.Contains(h.Values(k), v) {
 			h.Add(k, v)
 		}
 	}
@@ -435,7 +395,7 @@ func parseProxyResponse(b []byte) (int, http.Header, []byte, error) {
 	var body []byte
 	if resp.Body != nil {
 		body = []byte(*resp.Body)
-		if resp.IsBase64Encoded {
+		if resp.IsBase64Encoded && binary {
 			dec, err := base64.StdEncoding.DecodeString(*resp.Body)
 			if err != nil {
 				return 0, nil, nil, fmt.Errorf("%w: body is not base64", errMalformedProxyResponse)

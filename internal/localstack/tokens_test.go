@@ -1,43 +1,63 @@
-package local
+package localstack
 
 import (
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rolegate/rolegate/internal/cognito"
 )
 
 func role(name string) string { return "arn:aws:iam::123456789012:role/" + name }
 
-func TestPreferredRole(t *testing.T) {
-	admins := Group{Name: "admins", Precedence: 1, RoleName: "admins"}
-	readers := Group{Name: "readers", Precedence: 10, RoleName: "readers"}
-	auditors := Group{Name: "auditors", Precedence: 1, RoleName: "auditors"}
-	adminsToo := Group{Name: "admins-too", Precedence: 1, RoleName: "admins"}
-	roleless := Group{Name: "roleless", Precedence: 0}
-	unranked := Group{Name: "unranked", Precedence: NoPrecedence, RoleName: "unranked"}
-	unranked2 := Group{Name: "unranked2", Precedence: NoPrecedence, RoleName: "unranked2"}
+// TestIDClaimsPreferredRole checks that the local issuer picks
+// cognito:preferred_role as Cognito does, and leaves it out on a tie while
+// still listing the roles (issue 11: such a user chooses with
+// X-Rolegate-Role).
+func TestIDClaimsPreferredRole(t *testing.T) {
+	iss := newIssuer(t)
+	s := Settings{Groups: []cognito.Group{
+		{Name: "admins", Precedence: 1, RoleARN: role("admins")},
+		{Name: "readers", Precedence: 10, RoleARN: role("readers")},
+		{Name: "auditors", Precedence: 1, RoleARN: role("auditors")},
+		{Name: "admins-too", Precedence: 1, RoleARN: role("admins")},
+		{Name: "roleless", Precedence: 0},
+		{Name: "r2", Precedence: 10, RoleARN: role("r2")},
+		{Name: "unranked", Precedence: cognito.NoPrecedence, RoleARN: role("unranked")},
+		{Name: "unranked2", Precedence: cognito.NoPrecedence, RoleARN: role("unranked2")},
+	}}
 	tests := []struct {
 		name   string
-		groups []Group
+		groups []string
 		want   string
+		roles  int
 	}{
-		{"no group gives no preferred role", nil, ""},
-		{"one group gives its role", []Group{readers}, role("readers")},
-		{"the lowest precedence wins", []Group{readers, admins}, role("admins")},
-		{"order does not matter", []Group{admins, readers}, role("admins")},
-		{"equal lowest precedence with different roles gives none", []Group{admins, auditors, readers}, ""},
-		{"equal lowest precedence with the same role gives that role", []Group{admins, adminsToo}, role("admins")},
-		{"a tie above the lowest precedence does not matter", []Group{readers, Group{Name: "r2", Precedence: 10, RoleName: "r2"}, admins}, role("admins")},
-		{"a group without a role takes no part", []Group{roleless, readers}, role("readers")},
-		{"a group without precedence ranks after one with", []Group{unranked, readers}, role("readers")},
-		{"a group without precedence alone gives its role", []Group{unranked}, role("unranked")},
-		{"two groups without precedence and different roles give none", []Group{unranked, unranked2}, ""},
+		{"no group gives no preferred role", nil, "", 0},
+		{"one group gives its role", []string{"readers"}, role("readers"), 1},
+		{"the lowest precedence wins", []string{"readers", "admins"}, role("admins"), 2},
+		{"order does not matter", []string{"admins", "readers"}, role("admins"), 2},
+		{"equal lowest precedence with different roles gives none, but the roles", []string{"admins", "auditors", "readers"}, "", 3},
+		{"equal lowest precedence with the same role gives that role", []string{"admins", "admins-too"}, role("admins"), 1},
+		{"a tie above the lowest precedence does not matter", []string{"readers", "r2", "admins"}, role("admins"), 3},
+		{"a group without a role takes no part", []string{"roleless", "readers"}, role("readers"), 1},
+		{"a group without precedence ranks after one with", []string{"unranked", "readers"}, role("readers"), 2},
+		{"a group without precedence alone gives its role", []string{"unranked"}, role("unranked"), 1},
+		{"two groups without precedence and different roles give none", []string{"unranked", "unranked2"}, "", 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := PreferredRole(tt.groups); got != tt.want {
-				t.Errorf("PreferredRole = %q, want %q", got, tt.want)
+			c, err := s.IDClaims(iss, TokenRequest{User: "u", Groups: tt.groups}, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, present := c["cognito:preferred_role"]
+			if tt.want == "" && present || tt.want != "" && got != tt.want {
+				t.Errorf("cognito:preferred_role = %v (present %v), want %q", got, present, tt.want)
+			}
+			roles, _ := c["cognito:roles"].([]string)
+			if len(roles) != tt.roles {
+				t.Errorf("cognito:roles = %v, want %d roles", roles, tt.roles)
 			}
 		})
 	}
@@ -45,10 +65,7 @@ func TestPreferredRole(t *testing.T) {
 
 func TestIDClaims(t *testing.T) {
 	s := DefaultSettings()
-	iss, err := NewIssuer()
-	if err != nil {
-		t.Fatal(err)
-	}
+	iss := newIssuer(t)
 	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 
 	c, err := s.IDClaims(iss, TokenRequest{User: "alice", Groups: []string{"readers", "admins"}}, now)
@@ -67,7 +84,7 @@ func TestIDClaims(t *testing.T) {
 		{"iat is now", c["iat"], now.Unix()},
 		{"exp is an hour later", c["exp"], now.Add(time.Hour).Unix()},
 		{"preferred role by precedence", c["cognito:preferred_role"], role("rolegate-local-admins")},
-		{"sub is stable per user", c["sub"], iss.Sub("alice")},
+		{"sub is stable per user", c["sub"], cognito.Sub(iss.PoolID, "alice")},
 	}
 	for _, ch := range checks {
 		if ch.got != ch.want {
@@ -80,17 +97,14 @@ func TestIDClaims(t *testing.T) {
 	if r := c["cognito:roles"].([]string); !slices.Equal(r, []string{role("rolegate-local-readers"), role("rolegate-local-admins")}) {
 		t.Errorf("cognito:roles = %v", r)
 	}
-	if iss.Sub("alice") == iss.Sub("bob") {
+	if cognito.Sub(iss.PoolID, "alice") == cognito.Sub(iss.PoolID, "bob") {
 		t.Error("two users share a sub")
 	}
 }
 
 func TestIDClaimsVariants(t *testing.T) {
 	s := DefaultSettings()
-	iss, err := NewIssuer()
-	if err != nil {
-		t.Fatal(err)
-	}
+	iss := newIssuer(t)
 	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 	tests := []struct {
 		name   string

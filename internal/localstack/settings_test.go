@@ -1,4 +1,4 @@
-package local
+package localstack
 
 import (
 	"os"
@@ -7,21 +7,29 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rolegate/rolegate/internal/apigw"
+	"github.com/rolegate/rolegate/internal/arn"
+	"github.com/rolegate/rolegate/internal/cognito"
 )
 
 func TestLoadSettingsFromTheProjectTemplate(t *testing.T) {
-	s, err := LoadSettings("../template.yaml")
+	s, err := LoadSettings("../../deploy/template.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(s.Routes, []Route{{Method: "GET", Path: "/whoami", Authorized: true}}) {
-		t.Errorf("routes = %v", s.Routes)
+	c := s.API.Config
+	if !slices.Equal(c.Routes, []apigw.Route{{Method: "GET", Path: "/whoami", Authorized: true}}) {
+		t.Errorf("routes = %v", c.Routes)
 	}
-	if s.IdentitySource != "method.request.header.Authorization" || s.ValidationExpression == "" {
-		t.Errorf("identity = %q %q", s.IdentitySource, s.ValidationExpression)
+	if c.Identity.Header != "Authorization" || c.Identity.Validation == nil {
+		t.Errorf("identity = %+v", c.Identity)
 	}
-	if s.TTL != 300*time.Second {
-		t.Errorf("TTL = %s, want the AuthorizerCacheTtl default 300s", s.TTL)
+	if c.TTL != 300*time.Second {
+		t.Errorf("TTL = %s, want the AuthorizerCacheTtl default 300s", c.TTL)
+	}
+	if c.Stage != "prod" || c.Throttle != (apigw.Throttle{Rate: 50, Burst: 100}) {
+		t.Errorf("stage %q throttle %+v, want the StageName and throttling defaults", c.Stage, c.Throttle)
 	}
 	admins, ok1 := s.Group("admins")
 	readers, ok2 := s.Group("readers")
@@ -31,20 +39,22 @@ func TestLoadSettingsFromTheProjectTemplate(t *testing.T) {
 	if admins.Precedence >= readers.Precedence {
 		t.Errorf("admins precedence %d should beat readers %d", admins.Precedence, readers.Precedence)
 	}
-	if admins.RoleARN() != "arn:aws:iam::123456789012:role/rolegate-local-admins" ||
-		readers.RoleARN() != "arn:aws:iam::123456789012:role/rolegate-local-readers" {
-		t.Errorf("roles = %s, %s", admins.RoleARN(), readers.RoleARN())
+	for _, g := range []cognito.Group{admins, readers} {
+		if !isStackRoleOf(g) {
+			t.Errorf("group %s role = %s, want a role of the local stack named for the group", g.Name, g.RoleARN)
+		}
 	}
-	for _, typ := range []string{ResponseUnauthorized, ResponseAccessDenied} {
-		if gr, ok := s.Responses[typ]; !ok || gr.Templates["application/json"] == "" {
+	for _, typ := range []string{apigw.ResponseUnauthorized, apigw.ResponseAccessDenied} {
+		if gr, ok := c.Responses[typ]; !ok || gr.Templates["application/json"] == "" {
 			t.Errorf("gateway response %s = %+v", typ, gr)
 		}
 	}
-	if len(s.Skipped) != 0 {
-		t.Errorf("skipped = %v", s.Skipped)
+	if len(s.API.Skipped) != 0 {
+		t.Errorf("skipped = %v", s.API.Skipped)
 	}
-	if _, err := s.GatewayConfig("abc"); err != nil {
-		t.Errorf("GatewayConfig: %v", err)
+	c.APIID = "abc"
+	if err := c.Validate(); err != nil {
+		t.Errorf("Validate: %v", err)
 	}
 }
 
@@ -56,20 +66,38 @@ func TestLoadSettingsWithoutTemplateUsesDefaults(t *testing.T) {
 	if s.Source != "built-in defaults" || len(s.Groups) != 2 || s.Groups[0].Precedence != 1 || s.Groups[1].Precedence != 10 {
 		t.Errorf("settings = %+v", s)
 	}
-	if _, err := s.GatewayConfig("abc"); err != nil {
-		t.Errorf("GatewayConfig: %v", err)
+	c := s.API.Config
+	c.APIID = "abc"
+	if err := c.Validate(); err != nil {
+		t.Errorf("Validate: %v", err)
 	}
 }
 
 func TestDefaultsMirrorTheTemplate(t *testing.T) {
 	def := DefaultSettings()
-	tpl, err := LoadSettings("../template.yaml")
+	tpl, err := LoadSettings("../../deploy/template.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if def.ValidationExpression != tpl.ValidationExpression || def.TTL != tpl.TTL || !slices.Equal(def.Groups, tpl.Groups) || !slices.Equal(def.Routes, tpl.Routes) {
+	d, p := def.API.Config, tpl.API.Config
+	if d.Identity.Validation.String() != p.Identity.Validation.String() || d.TTL != p.TTL || d.Stage != p.Stage || d.Throttle != p.Throttle ||
+		!slices.EqualFunc(def.Groups, tpl.Groups, sameGroup) || !slices.Equal(d.Routes, p.Routes) {
 		t.Errorf("defaults drifted from the template:\n%+v\n%+v", def, tpl)
 	}
+}
+
+// isStackRoleOf reports whether g's role is one the local stack's template
+// makes for g: rolegate-local-…-<group> in moto's account.
+func isStackRoleOf(g cognito.Group) bool {
+	r, err := arn.ParseRole(g.RoleARN)
+	return err == nil && r.AccountID == Deployment.AccountID &&
+		strings.HasPrefix(r.Name, Deployment.StackName+"-") && strings.HasSuffix(r.Name, "-"+g.Name)
+}
+
+// sameGroup compares groups by name, precedence and what their roles are
+// for; the template may put more (such as the region) in the role names.
+func sameGroup(a, b cognito.Group) bool {
+	return a.Name == b.Name && a.Precedence == b.Precedence && isStackRoleOf(a) && isStackRoleOf(b)
 }
 
 // base is a minimal template; tests add resources to it.
@@ -120,18 +148,18 @@ func TestParseSettings(t *testing.T) {
   G: {Type: AWS::Cognito::UserPoolGroup, Properties: {GroupName: g, Precedence: 2, RoleArn: !GetAtt R.Arn}}
   R: {Type: AWS::IAM::Role, Properties: {RoleName: !Sub "${AWS::StackName}-g", Path: /team/}}
 `, check: func(t *testing.T, s Settings) {
-			want := []Route{{Method: "GET", Path: "/"}, {Method: "ANY", Path: "/items/{id}", Authorized: true}}
-			if !slices.Equal(s.Routes, want) {
-				t.Errorf("routes = %v, want %v", s.Routes, want)
+			want := []apigw.Route{{Method: "GET", Path: "/"}, {Method: "ANY", Path: "/items/{id}", Authorized: true}}
+			if !slices.Equal(s.API.Config.Routes, want) {
+				t.Errorf("routes = %v, want %v", s.API.Config.Routes, want)
 			}
-			if s.TTL != time.Minute {
-				t.Errorf("TTL = %s", s.TTL)
+			if s.API.Config.TTL != time.Minute {
+				t.Errorf("TTL = %s", s.API.Config.TTL)
 			}
-			if g, _ := s.Group("g"); g.RoleARN() != "arn:aws:iam::123456789012:role/team/rolegate-local-g" || g.Precedence != 2 {
-				t.Errorf("group = %+v → %s", g, g.RoleARN())
+			if g, _ := s.Group("g"); g.RoleARN != "arn:aws:iam::123456789012:role/team/rolegate-local-g" || g.Precedence != 2 {
+				t.Errorf("group = %+v", g)
 			}
-			if len(s.Skipped) != 1 || !strings.Contains(s.Skipped[0], "MOCK") {
-				t.Errorf("skipped = %v", s.Skipped)
+			if len(s.API.Skipped) != 1 || !strings.Contains(s.API.Skipped[0], "MOCK") {
+				t.Errorf("skipped = %v", s.API.Skipped)
 			}
 			if s.BackendEnv["LITERAL"] != "x" || s.BackendEnv["NUM"] != "3" || s.BackendEnv["REF"] != "" {
 				t.Errorf("backend env = %v", s.BackendEnv)
@@ -141,21 +169,21 @@ func TestParseSettings(t *testing.T) {
   G: {Type: AWS::Cognito::UserPoolGroup, Properties: {GroupName: g, RoleArn: !GetAtt R.Arn}}
   R: {Type: AWS::IAM::Role}
 `, check: func(t *testing.T, s Settings) {
-			if g, _ := s.Group("g"); g.RoleName != "rolegate-local-R" || g.Precedence != NoPrecedence {
+			if g, _ := s.Group("g"); g.RoleARN != role("rolegate-local-R") || g.Precedence != cognito.NoPrecedence {
 				t.Errorf("group = %+v", g)
 			}
 		}},
-		{name: "a literal role ARN is taken apart", extra: `
+		{name: "a literal role ARN is read", extra: `
   G: {Type: AWS::Cognito::UserPoolGroup, Properties: {GroupName: g, RoleArn: "arn:aws:iam::123456789012:role/a/b/name"}}
 `, check: func(t *testing.T, s Settings) {
-			if g, _ := s.Group("g"); g.RoleName != "name" || g.RolePath != "/a/b/" {
+			if g, _ := s.Group("g"); g.RoleARN != "arn:aws:iam::123456789012:role/a/b/name" {
 				t.Errorf("group = %+v", g)
 			}
 		}},
 		{name: "a group without a role has none", extra: `
   G: {Type: AWS::Cognito::UserPoolGroup, Properties: {GroupName: g, Precedence: 1}}
 `, check: func(t *testing.T, s Settings) {
-			if g, _ := s.Group("g"); g.RoleARN() != "" {
+			if g, _ := s.Group("g"); g.RoleARN != "" {
 				t.Errorf("group = %+v", g)
 			}
 		}},

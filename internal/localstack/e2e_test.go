@@ -1,4 +1,4 @@
-package local
+package localstack
 
 import (
 	"context"
@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rolegate/rolegate/internal/arn"
+	"github.com/rolegate/rolegate/internal/cognito"
 	"github.com/rolegate/rolegate/internal/mint"
 
 	"github.com/rolegate/rolegate/internal/rie"
@@ -64,14 +66,11 @@ func startTestStack(t *testing.T) *Stack {
 		t.Skip("end to end: builds and runs the real functions")
 	}
 	authzBin, backendBin := buildBootstraps(t)
-	settings, err := LoadSettings("../template.yaml")
+	settings, err := LoadSettings("../../deploy/template.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	iss, err := NewIssuer()
-	if err != nil {
-		t.Fatal(err)
-	}
+	iss := newIssuer(t)
 	logs := &syncbuf.Buffer{}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -173,7 +172,13 @@ func TestEndToEnd(t *testing.T) {
 	t.Logf("stack up in %s at %s", time.Since(start).Round(time.Millisecond), s.URL)
 	admins, _ := s.Settings.Group("admins")
 	readers, _ := s.Settings.Group("readers")
-	assumed := func(g Group) string { return "arn:aws:sts::" + AccountID + ":assumed-role/" + g.RoleName + "/" }
+	assumed := func(g cognito.Group) string {
+		r, err := arn.ParseRole(g.RoleARN)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return "arn:aws:sts::" + r.AccountID + ":assumed-role/" + r.Name + "/"
+	}
 
 	alice := s.mint(t, TokenRequest{User: "alice", Groups: []string{"admins"}})
 	bob := s.mint(t, TokenRequest{User: "bob", Groups: []string{"readers"}})
@@ -182,8 +187,8 @@ func TestEndToEnd(t *testing.T) {
 	expired := s.mint(t, TokenRequest{User: "alice", Groups: []string{"admins"}, Expired: true})
 	// bob's token with the admins role written in: the signature no longer matches.
 	tampered := jwkstest.TamperClaims(t, bob, func(c map[string]any) {
-		c["cognito:preferred_role"] = admins.RoleARN()
-		c["cognito:roles"] = []string{admins.RoleARN()}
+		c["cognito:preferred_role"] = admins.RoleARN
+		c["cognito:roles"] = []string{admins.RoleARN}
 	})
 	access := s.mint(t, TokenRequest{User: "alice", Groups: []string{"admins"}, Extra: map[string]any{
 		"token_use": "access", "client_id": s.Issuer.ClientID, "scope": "aws.cognito.signin.user.admin", "aud": nil,
@@ -227,14 +232,14 @@ func TestEndToEnd(t *testing.T) {
 		{name: "no Authorization header is unauthorized without invoking", path: "/whoami", header: http.Header{}, status: 401, body: unauthorizedBody},
 		{name: "bob smuggling the admins role in headers still gets readers", path: "/whoami", header: http.Header{
 			"Authorization":        {"Bearer " + bob},
-			"X-Role":               {admins.RoleARN()},
-			"X-Amz-Preferred-Role": {admins.RoleARN()},
-			"X-Preferred-Role":     {admins.RoleARN()},
+			"X-Role":               {admins.RoleARN},
+			"X-Amz-Preferred-Role": {admins.RoleARN},
+			"X-Preferred-Role":     {admins.RoleARN},
 		}, status: 200, arn: assumed(readers) + "bob"},
 		{name: "bob smuggling the admins role in the query still gets readers",
-			path: "/whoami?preferredRole=" + admins.RoleARN() + "&role=" + admins.RoleARN(), header: bearer(bob), status: 200, arn: assumed(readers) + "bob"},
-		{name: "a user with no group smuggling a role is still denied", path: "/whoami?preferredRole=" + admins.RoleARN(),
-			header: http.Header{"Authorization": {"Bearer " + nobody}, "X-Role": {admins.RoleARN()}}, status: 403},
+			path: "/whoami?preferredRole=" + admins.RoleARN + "&role=" + admins.RoleARN, header: bearer(bob), status: 200, arn: assumed(readers) + "bob"},
+		{name: "a user with no group smuggling a role is still denied", path: "/whoami?preferredRole=" + admins.RoleARN,
+			header: http.Header{"Authorization": {"Bearer " + nobody}, "X-Role": {admins.RoleARN}}, status: 403},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -293,10 +298,14 @@ func TestEndToEnd(t *testing.T) {
 		}
 	})
 
-	t.Run("a path the API does not have is 403 Missing Authentication Token", func(t *testing.T) {
-		status, body := s.call(t, "/admin", bearer(alice))
+	t.Run("a path the API does not have is 403, worded as API Gateway words it", func(t *testing.T) {
+		status, body := s.call(t, "/admin", http.Header{})
 		if status != 403 || !strings.Contains(string(body), "Missing Authentication Token") {
-			t.Errorf("got %d %s", status, body)
+			t.Errorf("without Authorization: got %d %s", status, body)
+		}
+		status, body = s.call(t, "/admin", bearer(alice))
+		if status != 403 || !strings.Contains(string(body), "Invalid key=value pair (missing equal-sign) in Authorization header") {
+			t.Errorf("with a bearer token: got %d %s", status, body)
 		}
 	})
 	t.Logf("end to end took %s", time.Since(start).Round(time.Millisecond))

@@ -1,6 +1,8 @@
-package local
+package apigw
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"sort"
@@ -18,6 +20,7 @@ const (
 	ResponseRequestTooLarge              = "REQUEST_TOO_LARGE"
 	ResponseIntegrationFailure           = "INTEGRATION_FAILURE"
 	ResponseIntegrationTimeout           = "INTEGRATION_TIMEOUT"
+	ResponseThrottled                    = "THROTTLED"
 	ResponseDefault4XX                   = "DEFAULT_4XX"
 	ResponseDefault5XX                   = "DEFAULT_5XX"
 )
@@ -70,6 +73,12 @@ var (
 	errResponseMissingToken = gatewayError{Type: ResponseMissingAuthenticationToken, Status: 403,
 		ErrorType: "MissingAuthenticationTokenException", Message: msg("Missing Authentication Token"),
 		Body: `{"message":"Missing Authentication Token"}`}
+	errResponseThrottled = gatewayError{Type: ResponseThrottled, Status: 429, ErrorType: "TooManyRequestsException",
+		Message: msg("Too Many Requests"), Body: `{"message":"Too Many Requests"}`}
+	// A path outside the stage is not the API's at all, so none of its
+	// gateway responses apply.
+	errResponseNoStage = gatewayError{Status: 403, ErrorType: "ForbiddenException",
+		Message: msg("Forbidden"), Body: `{"message":"Forbidden"}`}
 	errResponseTooLarge = gatewayError{Type: ResponseRequestTooLarge, Status: 413, ErrorType: "RequestTooLarge",
 		Message: msg("Request Too Long"), Body: `{"message":"Request Too Long"}`}
 	// A Lambda proxy integration that fails or answers a malformed response.
@@ -81,6 +90,40 @@ var (
 		Body: `{"message": "Endpoint request timed out"}`}
 )
 
+// incompleteSignature is API Gateway's answer to a request with an
+// Authorization header for a path and method the API does not have: it reads
+// the header as a SigV4 one, and a bearer token has no key=value pairs.
+// Today's wording names a hash instead of echoing the header; what exactly is
+// hashed is not documented, so the whole value is (see docs/local.md).
+func incompleteSignature(authorization string) gatewayError {
+	sum := sha256.Sum256([]byte(authorization))
+	m := "Invalid key=value pair (missing equal-sign) in Authorization header (hashed with SHA-256 and encoded with Base64): '" +
+		base64.StdEncoding.EncodeToString(sum[:]) + "'."
+	if hasKeyValuePairs(authorization) {
+		m = "Authorization header requires 'Credential' parameter. Authorization header requires 'Signature' parameter. " +
+			"Authorization header requires 'SignedHeaders' parameter. Authorization header requires existence of either a " +
+			"'X-Amz-Date' or a 'Date' header."
+	}
+	b, _ := json.Marshal(map[string]string{"message": m})
+	return gatewayError{Type: ResponseMissingAuthenticationToken, Status: 403, ErrorType: "IncompleteSignatureException",
+		Message: &m, Body: string(b)}
+}
+
+// hasKeyValuePairs reports whether every comma-separated part after the
+// scheme is key=value, as in "AWS4-HMAC-SHA256 Credential=…, Signature=…".
+func hasKeyValuePairs(authorization string) bool {
+	_, params, ok := strings.Cut(strings.TrimSpace(authorization), " ")
+	if !ok {
+		return false
+	}
+	for p := range strings.SplitSeq(params, ",") {
+		if !strings.Contains(p, "=") {
+			return false
+		}
+	}
+	return true
+}
+
 // render builds the HTTP answer for e. A GatewayResponse for e's type wins,
 // then DEFAULT_4XX or DEFAULT_5XX by status, then the built-in answer, which
 // is how API Gateway picks.
@@ -89,6 +132,9 @@ func (e gatewayError) render(custom map[string]GatewayResponse, requestID string
 	h.Set("Content-Type", "application/json")
 	h.Set("x-amzn-RequestId", requestID)
 	h.Set("x-amzn-ErrorType", e.ErrorType)
+	if e.Type == "" {
+		return e.Status, h, []byte(e.Body)
+	}
 	gr, ok := custom[e.Type]
 	if !ok {
 		fallback := ResponseDefault4XX

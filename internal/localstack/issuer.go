@@ -1,18 +1,22 @@
-package local
+package localstack
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/rolegate/rolegate/internal/cognito"
 	"github.com/rolegate/rolegate/internal/mint"
 )
 
@@ -22,7 +26,6 @@ import (
 // running stack trusts.
 type Issuer struct {
 	Key      *mint.PrivateKey
-	Region   string
 	PoolID   string
 	ClientID string
 	// JWKSPort is where the key set is served, kept across runs so the
@@ -35,18 +38,14 @@ const IssuerFile = "issuer.json"
 
 type issuerJSON struct {
 	Key      json.RawMessage `json:"key"` // the private JWK
-	Region   string          `json:"region"`
 	PoolID   string          `json:"poolId"`
 	ClientID string          `json:"clientId"`
 	JWKSPort int             `json:"jwksPort"`
 }
 
-const (
-	lowerDigits = "abcdefghijklmnopqrstuvwxyz0123456789"
-	alnum       = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-)
-
-// NewIssuer makes an issuer with a fresh 2048-bit key and random IDs.
+// NewIssuer makes an issuer with a fresh 2048-bit key and random IDs of
+// Cognito's shapes: <region>_<9 alphanumerics> and 26 lower-case
+// alphanumerics.
 func NewIssuer() (*Issuer, error) {
 	k, err := mint.GenerateKey("", 0)
 	if err != nil {
@@ -54,9 +53,8 @@ func NewIssuer() (*Issuer, error) {
 	}
 	return &Issuer{
 		Key:      k,
-		Region:   Region,
-		PoolID:   Region + "_" + randomID(9, alnum),
-		ClientID: randomID(26, lowerDigits),
+		PoolID:   Deployment.Region + "_" + rand.Text()[:9],
+		ClientID: strings.ToLower(rand.Text()),
 	}, nil
 }
 
@@ -83,10 +81,10 @@ func LoadIssuer(dir string) (*Issuer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w (delete it to start afresh)", path, err)
 	}
-	if j.PoolID == "" || j.ClientID == "" || j.Region == "" {
-		return nil, fmt.Errorf("%s: pool, client or region missing (delete it to start afresh)", path)
+	if !cognito.ValidPoolID(j.PoolID) || j.ClientID == "" {
+		return nil, fmt.Errorf("%s: pool or client missing (delete it to start afresh)", path)
 	}
-	return &Issuer{Key: k, Region: j.Region, PoolID: j.PoolID, ClientID: j.ClientID, JWKSPort: j.JWKSPort}, nil
+	return &Issuer{Key: k, PoolID: j.PoolID, ClientID: j.ClientID, JWKSPort: j.JWKSPort}, nil
 }
 
 // Save writes the issuer to dir with owner-only permissions: it holds a
@@ -96,7 +94,7 @@ func (i *Issuer) Save(dir string) error {
 	if err != nil {
 		return err
 	}
-	b, err := json.MarshalIndent(issuerJSON{Key: k, Region: i.Region, PoolID: i.PoolID, ClientID: i.ClientID, JWKSPort: i.JWKSPort}, "", "  ")
+	b, err := json.MarshalIndent(issuerJSON{Key: k, PoolID: i.PoolID, ClientID: i.ClientID, JWKSPort: i.JWKSPort}, "", "  ")
 	if err != nil {
 		return err
 	}
@@ -111,12 +109,16 @@ func (i *Issuer) Save(dir string) error {
 }
 
 // URL is the issuer the authorizer expects in iss, the pool's Cognito URL.
-func (i *Issuer) URL() string {
-	return "https://cognito-idp." + i.Region + ".amazonaws.com/" + i.PoolID
-}
+func (i *Issuer) URL() string { return cognito.Issuer(i.PoolID) }
 
-// JWKSPath is where Cognito publishes a pool's keys, relative to the host.
-func (i *Issuer) JWKSPath() string { return "/" + i.PoolID + "/.well-known/jwks.json" }
+// JWKSPath is where Cognito publishes the pool's keys, relative to the host.
+func (i *Issuer) JWKSPath() string {
+	u, err := url.Parse(cognito.JWKSURL(i.URL()))
+	if err != nil {
+		return "" // unreachable: a valid pool id makes a valid URL
+	}
+	return u.Path
+}
 
 // Mint signs claims as the pool does: RS256 with the pool's key, header
 // {"kid","alg"} and no "typ", like Cognito's tokens.

@@ -1,4 +1,4 @@
-package local
+package localstack
 
 import (
 	"bytes"
@@ -70,7 +70,7 @@ func newMotoPool(t *testing.T, m *moto.Server) motoPool {
 		"ExplicitAuthFlows": []string{"ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"},
 	}, &client)
 	p := motoPool{ID: pool.UserPool.ID, ClientID: client.UserPoolClient.ClientID,
-		GroupRole: "arn:aws:iam::" + AccountID + ":role/rolegate-local-admins",
+		GroupRole: "arn:aws:iam::" + moto.AccountID + ":role/rolegate-local-admins",
 		JWKSURL:   m.URL + "/" + pool.UserPool.ID + "/.well-known/jwks.json"}
 	call("CreateGroup", map[string]any{"UserPoolId": p.ID, "GroupName": "admins", "Precedence": 1, "RoleArn": p.GroupRole}, nil)
 	call("AdminCreateUser", map[string]any{"UserPoolId": p.ID, "Username": "alice", "MessageAction": "SUPPRESS"}, nil)
@@ -126,7 +126,7 @@ func TestMotoCognitoTokens(t *testing.T) {
 	p := newMotoPool(t, m)
 
 	idClaims, accessClaims := claimsOf(t, p.IDToken), claimsOf(t, p.AccessToken)
-	wantIss := "https://cognito-idp." + Region + ".amazonaws.com/" + p.ID
+	wantIss := "https://cognito-idp." + Deployment.Region + ".amazonaws.com/" + p.ID
 	for name, c := range map[string]map[string]any{"ID token": idClaims, "access token": accessClaims} {
 		if c["iss"] != wantIss {
 			t.Errorf("moto's %s iss = %v, want %s", name, c["iss"], wantIss)
@@ -142,14 +142,7 @@ func TestMotoCognitoTokens(t *testing.T) {
 	authz := rietest.Start(t, rie.Options{Bootstrap: authzBin, FunctionName: "authorizer", Env: []string{
 		"USER_POOL_ID=" + p.ID, "APP_CLIENT_IDS=" + p.ClientID, "JWKS_URL=" + p.JWKSURL,
 	}})
-	settings := DefaultSettings()
-	cfg, err := settings.GatewayConfig("motoapi")
-	if err != nil {
-		t.Fatal(err)
-	}
-	backend := &stubFunction{answer: answer(backendOK)}
-	tg := &testGateway{}
-	tg.gw, tg.URL = serveGateway(t, cfg, Deps{Authorizer: authz, Backend: backend})
+	api := serveAPI(t, DefaultSettings(), authz)
 
 	tests := []struct {
 		name   string
@@ -162,16 +155,16 @@ func TestMotoCognitoTokens(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp, body := tg.do(t, "GET", "/whoami", "Bearer "+tt.token)
-			if resp.StatusCode != tt.status {
-				t.Errorf("status = %d, want %d (%s)", resp.StatusCode, tt.status, body)
+			status, body := api.get(t, "/whoami", tt.token)
+			if status != tt.status {
+				t.Errorf("status = %d, want %d (%s)", status, tt.status, body)
 			}
 		})
 	}
-	if n := backend.calls(); n != 0 {
+	if n := api.Backend.calls(); n != 0 {
 		t.Errorf("backend invoked %d times", n)
 	}
-	if st := tg.gw.Stats(); st.AuthorizerInvocations != int64(len(tests)) {
+	if st := api.Gateway.Stats(); st.AuthorizerInvocations != int64(len(tests)) {
 		t.Errorf("authorizer invocations = %d, want %d", st.AuthorizerInvocations, len(tests))
 	}
 }

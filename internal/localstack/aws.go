@@ -1,4 +1,4 @@
-package local
+package localstack
 
 import (
 	"bytes"
@@ -10,6 +10,10 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+
+	"github.com/rolegate/rolegate/internal/arn"
+	"github.com/rolegate/rolegate/internal/cognito"
+	"github.com/rolegate/rolegate/internal/moto"
 )
 
 // awsQuery POSTs an AWS Query API call (IAM, STS) to a local emulator. The
@@ -26,7 +30,7 @@ func awsQuery(ctx context.Context, client *http.Client, endpoint, service string
 }
 
 func fakeAuthorization(service string) string {
-	return "AWS4-HMAC-SHA256 Credential=testing/20260101/" + Region + "/" + service +
+	return "AWS4-HMAC-SHA256 Credential=testing/20260101/" + Deployment.Region + "/" + service +
 		"/aws4_request, SignedHeaders=host, Signature=0"
 }
 
@@ -50,31 +54,33 @@ func do(client *http.Client, req *http.Request, what string) ([]byte, error) {
 // enforce trust policies; the template's real ones are checked by
 // `go test ./deploy/`.
 const groupRoleTrust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow",` +
-	`"Principal":{"AWS":"arn:aws:iam::` + AccountID + `:root"},` +
+	`"Principal":{"AWS":"arn:aws:iam::` + moto.AccountID + `:root"},` +
 	`"Action":["sts:AssumeRole","sts:TagSession","sts:SetSourceIdentity"]}]}`
 
 // CreateGroupRoles creates each group's IAM role in the IAM at endpoint
 // (moto), with MaxSessionDuration 3600 as the template sets it.
-func CreateGroupRoles(ctx context.Context, client *http.Client, endpoint string, groups []Group) error {
+func CreateGroupRoles(ctx context.Context, client *http.Client, endpoint string, groups []cognito.Group) error {
 	done := map[string]bool{}
 	for _, g := range groups {
-		if g.RoleName == "" || done[g.RoleARN()] {
+		if g.RoleARN == "" || done[g.RoleARN] {
 			continue
 		}
-		done[g.RoleARN()] = true
+		done[g.RoleARN] = true
+		role, err := arn.ParseRole(g.RoleARN)
+		if err != nil {
+			return fmt.Errorf("group %s: %w", g.Name, err)
+		}
 		form := url.Values{
 			"Action":                   {"CreateRole"},
 			"Version":                  {"2010-05-08"},
-			"RoleName":                 {g.RoleName},
+			"RoleName":                 {role.Name},
+			"Path":                     {role.Path},
 			"AssumeRolePolicyDocument": {groupRoleTrust},
 			"MaxSessionDuration":       {"3600"},
 			"Description":              {"rolegate-local role of group " + g.Name},
 		}
-		if g.RolePath != "" {
-			form.Set("Path", g.RolePath)
-		}
 		if _, err := awsQuery(ctx, client, endpoint, "iam", form); err != nil {
-			return fmt.Errorf("create role %s: %w", g.RoleName, err)
+			return fmt.Errorf("create role %s: %w", role.Name, err)
 		}
 	}
 	return nil

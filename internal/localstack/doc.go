@@ -10,4 +10,4 @@
 // (TOKEN authorizer, identity validation, per-token result cache, policy
 // evaluation, Lambda proxy integration, gateway responses) and refuses what it
 // does not understand rather than guessing an Allow.
-package local
+package localstack

@@ -1,7 +1,6 @@
-package local
+package localstack
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -9,10 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
-
-	"github.com/rolegate/rolegate/authorizer"
-	"github.com/rolegate/rolegate/jwks"
+	"github.com/rolegate/rolegate/internal/rie"
+	"github.com/rolegate/rolegate/internal/rie/rietest"
 )
 
 func TestIssuerIsPersistedAndReloaded(t *testing.T) {
@@ -54,55 +51,32 @@ func TestLoadIssuerRefusesACorruptFile(t *testing.T) {
 	}
 }
 
-// handlerInvoker runs an authorizer.Handler in-process behind the Invoker
-// interface, answering errors the way the Lambda invoke API does.
-type handlerInvoker struct{ h *authorizer.Handler }
-
-func (i handlerInvoker) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
-	var req events.APIGatewayCustomAuthorizerRequest
-	if err := json.Unmarshal(payload, &req); err != nil {
-		return nil, err
-	}
-	resp, err := i.h.Handle(ctx, req)
-	if err != nil {
-		return json.Marshal(map[string]string{"errorMessage": err.Error(), "errorType": "errorString"})
-	}
-	return json.Marshal(resp)
-}
-
 // TestMintedTokensPassTheAuthorizer checks what `rolegate-local token`
 // promises: the local issuer's tokens are accepted by the real authorizer
-// code reading the served JWKS, through the gateway.
+// bootstrap, under the emulator, reading the served JWKS, through the gateway.
 func TestMintedTokensPassTheAuthorizer(t *testing.T) {
-	iss, err := NewIssuer()
-	if err != nil {
-		t.Fatal(err)
+	if testing.Short() {
+		t.Skip("builds and runs the real authorizer")
 	}
+	iss := newIssuer(t)
 	srv, err := iss.ServeJWKS()
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	set, err := jwks.ParseSet(mustGet(t, srv.URL))
-	if err != nil || set[iss.Key.ID] == nil {
-		t.Fatalf("served set %v, %v", set, err)
+	var set struct {
+		Keys []struct{ Kid, Alg, Use string }
 	}
-
-	cfg, err := authorizer.FromEnv(func(k string) string {
-		return map[string]string{"USER_POOL_ID": iss.PoolID, "APP_CLIENT_IDS": iss.ClientID, "JWKS_URL": srv.URL}[k]
-	})
-	if err != nil {
-		t.Fatal(err)
+	if err := json.Unmarshal(mustGet(t, srv.URL), &set); err != nil || len(set.Keys) != 1 || set.Keys[0].Kid != iss.Key.ID || set.Keys[0].Alg != "RS256" {
+		t.Fatalf("served set %+v, %v", set, err)
 	}
-	h := authorizer.New(cfg, jwks.NewCache(cfg.KeySetURL(), jwks.Options{}))
+	authzBin, _ := buildBootstraps(t)
+	authz := rietest.Start(t, rie.Options{Bootstrap: authzBin, FunctionName: "authorizer", Env: []string{
+		"USER_POOL_ID=" + iss.PoolID, "APP_CLIENT_IDS=" + iss.ClientID, "JWKS_URL=" + srv.URL,
+	}})
 	settings := DefaultSettings()
-	gwCfg, err := settings.GatewayConfig("abc123")
-	if err != nil {
-		t.Fatal(err)
-	}
-	backend := &stubFunction{answer: answer(backendOK)}
-	tg := &testGateway{}
-	tg.gw, tg.URL = serveGateway(t, gwCfg, Deps{Authorizer: handlerInvoker{h}, Backend: backend})
+	api := serveAPI(t, settings, authz)
+	admins, _ := settings.Group("admins")
 
 	tests := []struct {
 		name   string
@@ -110,8 +84,8 @@ func TestMintedTokensPassTheAuthorizer(t *testing.T) {
 		status int
 		role   string
 	}{
-		{"alice in admins is allowed with the admins role", TokenRequest{User: "alice", Groups: []string{"admins"}}, 200, role("rolegate-local-admins")},
-		{"a member of both groups gets admins", TokenRequest{User: "dana", Groups: []string{"readers", "admins"}}, 200, role("rolegate-local-admins")},
+		{"alice in admins is allowed with the admins role", TokenRequest{User: "alice", Groups: []string{"admins"}}, 200, admins.RoleARN},
+		{"a member of both groups gets admins", TokenRequest{User: "dana", Groups: []string{"readers", "admins"}}, 200, admins.RoleARN},
 		{"a user without a group is denied", TokenRequest{User: "erin"}, 403, ""},
 		{"an expired token is unauthorized", TokenRequest{User: "alice", Groups: []string{"admins"}, Expired: true}, 401, ""},
 	}
@@ -125,14 +99,12 @@ func TestMintedTokensPassTheAuthorizer(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			resp, body := tg.do(t, "GET", "/whoami", "Bearer "+tok)
-			if resp.StatusCode != tt.status {
-				t.Fatalf("status = %d, want %d: %s", resp.StatusCode, tt.status, body)
+			status, body := api.get(t, "/whoami", tok)
+			if status != tt.status {
+				t.Fatalf("status = %d, want %d: %s", status, tt.status, body)
 			}
 			if tt.role != "" {
-				var ev events.APIGatewayProxyRequest
-				backend.last(t, &ev)
-				if got := ev.RequestContext.Authorizer["preferredRole"]; got != tt.role {
+				if got := api.Backend.last(t).RequestContext.Authorizer["preferredRole"]; got != tt.role {
 					t.Errorf("preferredRole = %v, want %s", got, tt.role)
 				}
 			}
@@ -141,10 +113,7 @@ func TestMintedTokensPassTheAuthorizer(t *testing.T) {
 }
 
 func TestServeJWKSMovesOffATakenPort(t *testing.T) {
-	iss, err := NewIssuer()
-	if err != nil {
-		t.Fatal(err)
-	}
+	iss := newIssuer(t)
 	first, err := iss.ServeJWKS()
 	if err != nil {
 		t.Fatal(err)

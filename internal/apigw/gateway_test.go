@@ -1,11 +1,10 @@
-package local
+package apigw
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -57,9 +56,9 @@ func answer(body string) func([]byte) ([]byte, error) {
 }
 
 const (
-	allowStage = `{"principalId":"sub-1","policyDocument":{"Version":"2012-10-17","Statement":[{"Action":["execute-api:Invoke"],"Effect":"Allow","Resource":["arn:aws:execute-api:us-east-1:123456789012:abc123/local/*"]}]},"context":{"sub":"sub-1","username":"alice","preferredRole":"arn:aws:iam::123456789012:role/admins","n":7,"b":false}}`
-	denyStage  = `{"principalId":"sub-1","policyDocument":{"Version":"2012-10-17","Statement":[{"Action":["execute-api:Invoke"],"Effect":"Deny","Resource":["arn:aws:execute-api:us-east-1:123456789012:abc123/local/*"]}]},"context":{"sub":"sub-1"}}`
-	allowProd  = `{"principalId":"sub-1","policyDocument":{"Version":"2012-10-17","Statement":[{"Action":["execute-api:Invoke"],"Effect":"Allow","Resource":["arn:aws:execute-api:us-east-1:123456789012:abc123/prod/*"]}]}}`
+	allowStage = `{"principalId":"sub-1","policyDocument":{"Version":"2012-10-17","Statement":[{"Action":["execute-api:Invoke"],"Effect":"Allow","Resource":["arn:aws:execute-api:us-east-1:123456789012:abc123/prod/*"]}]},"context":{"sub":"sub-1","username":"alice","preferredRole":"arn:aws:iam::123456789012:role/admins","n":7,"b":false}}`
+	denyStage  = `{"principalId":"sub-1","policyDocument":{"Version":"2012-10-17","Statement":[{"Action":["execute-api:Invoke"],"Effect":"Deny","Resource":["arn:aws:execute-api:us-east-1:123456789012:abc123/prod/*"]}]},"context":{"sub":"sub-1"}}`
+	allowBeta  = `{"principalId":"sub-1","policyDocument":{"Version":"2012-10-17","Statement":[{"Action":["execute-api:Invoke"],"Effect":"Allow","Resource":["arn:aws:execute-api:us-east-1:123456789012:abc123/beta/*"]}]}}`
 	backendOK  = `{"statusCode":200,"headers":{"Content-Type":"application/json"},"body":"{\"ok\":true}"}`
 	goodToken  = "Bearer aaa.bbb.ccc"
 )
@@ -73,7 +72,7 @@ func testConfig(t *testing.T) Config {
 	return Config{
 		Routes:   []Route{{Method: "GET", Path: "/whoami", Authorized: true}, {Method: "GET", Path: "/health"}},
 		Identity: id, TTL: 300 * time.Second,
-		Region: "us-east-1", AccountID: "123456789012", APIID: "abc123", Stage: "local",
+		Region: "us-east-1", AccountID: "123456789012", APIID: "abc123", Stage: "prod",
 	}
 }
 
@@ -93,7 +92,7 @@ func newTestGateway(t *testing.T, c Config, authz, backend func([]byte) ([]byte,
 }
 
 // serveGateway serves a gateway built from c and d on loopback for the
-// duration of t, and returns it with its URL.
+// duration of t, and returns it with its stage's URL.
 func serveGateway(t *testing.T, c Config, d Deps) (*Gateway, string) {
 	t.Helper()
 	gw, err := NewGateway(c, d)
@@ -102,25 +101,17 @@ func serveGateway(t *testing.T, c Config, d Deps) (*Gateway, string) {
 	}
 	srv := httptest.NewServer(gw)
 	t.Cleanup(srv.Close)
-	return gw, srv.URL
+	return gw, srv.URL + "/" + c.Stage
 }
 
+// do sends method path (below the stage) with auth as Authorization.
 func (tg *testGateway) do(t *testing.T, method, path, auth string) (*http.Response, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, tg.URL+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := http.Header{}
 	if auth != "" {
-		req.Header.Set("Authorization", auth)
+		h.Set("Authorization", auth)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp, string(b)
+	return tg.send(t, newRequest(t, method, tg.URL+path, "", h))
 }
 
 func TestGatewayOutcomes(t *testing.T) {
@@ -148,7 +139,7 @@ func TestGatewayOutcomes(t *testing.T) {
 		{name: "a Deny policy is 403 with API Gateway's explicit-deny body", authz: answer(denyStage), backend: backendOK,
 			method: "GET", path: "/whoami", auth: goodToken, status: 403,
 			body: `{"Message":"User is not authorized to access this resource with an explicit deny"}`, errorType: "AccessDeniedException", authzCalls: 1},
-		{name: "an Allow for another stage is an implicit deny", authz: answer(allowProd), backend: backendOK,
+		{name: "an Allow for another stage is an implicit deny", authz: answer(allowBeta), backend: backendOK,
 			method: "GET", path: "/whoami", auth: goodToken, status: 403,
 			body: `{"Message":"User is not authorized to access this resource"}`, authzCalls: 1},
 		{name: "any other authorizer error is 500", authz: answer(`{"errorMessage":"keys unavailable","errorType":"errorString"}`), backend: backendOK,
@@ -159,10 +150,16 @@ func TestGatewayOutcomes(t *testing.T) {
 			method: "GET", path: "/whoami", auth: goodToken, status: 500, errorType: "AuthorizerConfigurationException", authzCalls: 1},
 		{name: "a response without principalId is 500", authz: answer(`{"policyDocument":{"Statement":[{"Action":"*","Effect":"Allow","Resource":"*"}]}}`), backend: backendOK,
 			method: "GET", path: "/whoami", auth: goodToken, status: 500, authzCalls: 1},
-		{name: "an unknown path is 403 Missing Authentication Token", authz: answer(allowStage), backend: backendOK,
-			method: "GET", path: "/nope", auth: goodToken, status: 403, body: `{"message":"Missing Authentication Token"}`, errorType: "MissingAuthenticationTokenException"},
-		{name: "an unknown method on a known path is 403 Missing Authentication Token", authz: answer(allowStage), backend: backendOK,
-			method: "DELETE", path: "/whoami", auth: goodToken, status: 403, body: `{"message":"Missing Authentication Token"}`},
+		{name: "an unknown path without Authorization is 403 Missing Authentication Token", authz: answer(allowStage), backend: backendOK,
+			method: "GET", path: "/nope", status: 403, body: `{"message":"Missing Authentication Token"}`, errorType: "MissingAuthenticationTokenException"},
+		{name: "an unknown method on a known path without Authorization is 403 Missing Authentication Token", authz: answer(allowStage), backend: backendOK,
+			method: "DELETE", path: "/whoami", status: 403, body: `{"message":"Missing Authentication Token"}`},
+		{name: "an unknown path with a bearer token is 403 with the SigV4 parser's complaint", authz: answer(allowStage), backend: backendOK,
+			method: "GET", path: "/nope", auth: goodToken, status: 403, errorType: "IncompleteSignatureException",
+			body: `{"message":"Invalid key=value pair (missing equal-sign) in Authorization header (hashed with SHA-256 and encoded with Base64): '` + sha256Base64(goodToken) + `'."}`},
+		{name: "an unknown method with a key=value Authorization asks for SigV4's parameters", authz: answer(allowStage), backend: backendOK,
+			method: "DELETE", path: "/whoami", auth: "Custom a=b, c=d", status: 403, errorType: "IncompleteSignatureException",
+			body: `{"message":"Authorization header requires 'Credential' parameter. Authorization header requires 'Signature' parameter. Authorization header requires 'SignedHeaders' parameter. Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header."}`},
 		{name: "an open route reaches the backend without a token", authz: answer(allowStage), backend: backendOK,
 			method: "GET", path: "/health", status: 200, body: `{"ok":true}`, backendCalls: 1},
 		{name: "a malformed proxy response is 502", authz: answer(allowStage), backend: `{"statusCode":200,"body":{"not":"a string"}}`,
@@ -218,11 +215,11 @@ func TestGatewayProxyEvent(t *testing.T) {
 	var authzEvent events.APIGatewayCustomAuthorizerRequest
 	tg.authorizer.last(t, &authzEvent)
 	if authzEvent.Type != "TOKEN" || authzEvent.AuthorizationToken != goodToken ||
-		authzEvent.MethodArn != "arn:aws:execute-api:us-east-1:123456789012:abc123/local/GET/whoami" {
+		authzEvent.MethodArn != "arn:aws:execute-api:us-east-1:123456789012:abc123/prod/GET/whoami" {
 		t.Errorf("authorizer event = %+v", authzEvent)
 	}
 
-	var ev events.APIGatewayProxyRequest
+	var ev ProxyEvent
 	tg.backend.last(t, &ev)
 	rc := ev.RequestContext
 	checks := []struct{ name, got, want string }{
@@ -230,8 +227,8 @@ func TestGatewayProxyEvent(t *testing.T) {
 		{"path", ev.Path, "/whoami"},
 		{"httpMethod", ev.HTTPMethod, "GET"},
 		{"requestContext.resourcePath", rc.ResourcePath, "/whoami"},
-		{"requestContext.path", rc.Path, "/local/whoami"},
-		{"requestContext.stage", rc.Stage, "local"},
+		{"requestContext.path", rc.Path, "/prod/whoami"},
+		{"requestContext.stage", rc.Stage, "prod"},
 		{"requestContext.accountId", rc.AccountID, "123456789012"},
 		{"requestContext.apiId", rc.APIID, "abc123"},
 		{"requestContext.requestId", rc.RequestID, resp.Header.Get("x-amzn-RequestId")},
@@ -288,7 +285,7 @@ func TestGatewayCachesAuthorizerResultPerTokenForTTL(t *testing.T) {
 			t.Errorf("%s: authorizer invocations = %d, want %d", s.name, n, s.wantCalls)
 		}
 	}
-	var ev events.APIGatewayProxyRequest
+	var ev ProxyEvent
 	tg.backend.last(t, &ev)
 	if v := ev.RequestContext.Authorizer["integrationLatency"]; v != float64(0) {
 		t.Errorf("integrationLatency on a cached result = %v, want 0", v)
@@ -298,7 +295,7 @@ func TestGatewayCachesAuthorizerResultPerTokenForTTL(t *testing.T) {
 func TestGatewayCachedDenyIsEvaluatedPerMethod(t *testing.T) {
 	c := testConfig(t)
 	c.Routes = append(c.Routes, Route{Method: "DELETE", Path: "/whoami", Authorized: true})
-	policy := `{"principalId":"p","policyDocument":{"Statement":[{"Action":"execute-api:Invoke","Effect":"Allow","Resource":"arn:aws:execute-api:us-east-1:123456789012:abc123/local/*"},{"Action":"execute-api:Invoke","Effect":"Deny","Resource":"arn:aws:execute-api:us-east-1:123456789012:abc123/local/DELETE/*"}]}}`
+	policy := `{"principalId":"p","policyDocument":{"Statement":[{"Action":"execute-api:Invoke","Effect":"Allow","Resource":"arn:aws:execute-api:us-east-1:123456789012:abc123/prod/*"},{"Action":"execute-api:Invoke","Effect":"Deny","Resource":"arn:aws:execute-api:us-east-1:123456789012:abc123/prod/DELETE/*"}]}}`
 	tg := newTestGateway(t, c, answer(policy), answer(backendOK))
 	if resp, _ := tg.do(t, "GET", "/whoami", goodToken); resp.StatusCode != 200 {
 		t.Errorf("GET status = %d, want 200", resp.StatusCode)
@@ -351,7 +348,6 @@ func TestGatewayMapsProxyResponses(t *testing.T) {
 		body        string
 		header, val string
 	}{
-		{"a base64 body is decoded", `{"statusCode":201,"body":"aGVsbG8=","isBase64Encoded":true}`, 201, "hello", "Content-Type", "application/json"},
 		{"multi-value headers are all sent", `{"statusCode":200,"headers":{"X-A":"1"},"multiValueHeaders":{"Set-Cookie":["a=1","b=2"]},"body":""}`, 200, "", "X-A", "1"},
 		{"the backend's content type is kept", `{"statusCode":200,"headers":{"content-type":"text/plain"},"body":"hi"}`, 200, "hi", "Content-Type", "text/plain"},
 	}
@@ -422,7 +418,7 @@ func TestRouterRanksLiteralsBeforeParameters(t *testing.T) {
 	}
 }
 
-var update = flag.Bool("update", false, "rewrite testdata/local-*.json golden files")
+var update = flag.Bool("update", false, "rewrite ../../testdata/local-*.json golden files")
 
 // TestProxyEventGolden pins the event the local gateway hands the backend in
 // ../../testdata/local-proxy-event.json, next to the backend's own samples of
@@ -473,7 +469,7 @@ func FuzzParseProxyResponse(f *testing.F) {
 	f.Add([]byte(`{"statusCode":200,"body":"aGk=","isBase64Encoded":true,"multiValueHeaders":{"A":["1","2"]}}`))
 	f.Add([]byte(`{"statusCode":"200"}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		status, h, _, err := parseProxyResponse(b)
+		status, h, _, err := parseProxyResponse(b, true)
 		if err != nil {
 			if !errors.Is(err, errMalformedProxyResponse) {
 				t.Fatalf("unclassified error %v", err)
@@ -490,17 +486,17 @@ func FuzzParseProxyResponse(f *testing.F) {
 // whose authorizer result is cached, with in-process stub functions: the
 // overhead the local gateway adds to each call.
 func BenchmarkGatewayCachedRequest(b *testing.B) {
-	id, err := NewIdentity("method.request.header.Authorization", defaultValidationExpression)
+	id, err := NewIdentity("method.request.header.Authorization", bearerOrBare)
 	if err != nil {
 		b.Fatal(err)
 	}
 	c := Config{Routes: []Route{{Method: "GET", Path: "/whoami", Authorized: true}}, Identity: id, TTL: time.Hour,
-		Region: "us-east-1", AccountID: "123456789012", APIID: "abc123", Stage: "local"}
+		Region: "us-east-1", AccountID: "123456789012", APIID: "abc123", Stage: "prod"}
 	gw, err := NewGateway(c, Deps{Authorizer: &stubFunction{answer: answer(allowStage)}, Backend: &stubFunction{answer: answer(backendOK)}})
 	if err != nil {
 		b.Fatal(err)
 	}
-	req := httptest.NewRequest("GET", "/whoami", nil)
+	req := httptest.NewRequest("GET", "/prod/whoami", nil)
 	req.Header.Set("Authorization", goodToken)
 	for b.Loop() {
 		w := httptest.NewRecorder()

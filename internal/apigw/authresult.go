@@ -1,4 +1,4 @@
-package local
+package apigw
 
 import (
 	"bytes"
@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/rolegate/rolegate/internal/rie"
 )
 
 // unauthorizedMessage is the one error message a Lambda authorizer uses to
@@ -37,25 +39,11 @@ type AuthorizerResult struct {
 	latency time.Duration // how long the invocation took
 }
 
-// functionError is how a Lambda invoke reports that the function failed.
-type functionError struct {
-	ErrorMessage *string `json:"errorMessage"`
-	ErrorType    string  `json:"errorType"`
-}
-
-func parseFunctionError(b []byte) (string, bool) {
-	var fe functionError
-	if json.Unmarshal(b, &fe) != nil || fe.ErrorMessage == nil {
-		return "", false
-	}
-	return *fe.ErrorMessage, true
-}
-
 // ParseAuthorizerResponse decodes what the authorizer function returned,
 // classifying failures with ErrUnauthorized, ErrAuthorizerFailure and
 // ErrAuthorizerConfig.
 func ParseAuthorizerResponse(b []byte) (*AuthorizerResult, error) {
-	if msg, ok := parseFunctionError(b); ok {
+	if msg, ok := rie.ParseError(b); ok {
 		if msg == unauthorizedMessage {
 			return nil, ErrUnauthorized
 		}

@@ -1,4 +1,4 @@
-package local
+package localstack
 
 import (
 	"context"
@@ -11,6 +11,10 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/rolegate/rolegate/internal/apigw"
+	"github.com/rolegate/rolegate/internal/arn"
+	"github.com/rolegate/rolegate/internal/cognito"
 )
 
 // LoadOptions configure RunLoad.
@@ -33,7 +37,10 @@ type LoadOptions struct {
 // LoadReport is what RunLoad measured.
 type LoadReport struct {
 	Requests int
-	Errors   int
+	// Throttled counts 429 answers: the stage's rate limit at work, as a
+	// deployed stage would answer, not a failure.
+	Throttled int
+	Errors    int
 	// FirstError describes the first failure, for the report.
 	FirstError string
 	P50, P99   time.Duration
@@ -42,7 +49,8 @@ type LoadReport struct {
 }
 
 // RunLoad sends o.Requests GET requests, bounded in count and by ctx, and
-// measures their latency. Anything but a 200 that passes Check is an error.
+// measures their latency. A 429 is counted as throttled; anything else but a
+// 200 that passes Check is an error.
 func RunLoad(ctx context.Context, o LoadOptions) LoadReport {
 	if o.Concurrency < 1 {
 		o.Concurrency = 1
@@ -56,6 +64,7 @@ func RunLoad(ctx context.Context, o LoadOptions) LoadReport {
 	}
 	latencies := make([]time.Duration, o.Requests)
 	errs := make([]error, o.Requests)
+	throttled := make([]bool, o.Requests)
 	next := make(chan int)
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -63,7 +72,7 @@ func RunLoad(ctx context.Context, o LoadOptions) LoadReport {
 		wg.Go(func() {
 			for i := range next {
 				t0 := time.Now()
-				errs[i] = loadOne(ctx, client, o, i)
+				throttled[i], errs[i] = loadOne(ctx, client, o, i)
 				latencies[i] = time.Since(t0)
 			}
 		})
@@ -82,7 +91,10 @@ feed:
 	close(next)
 	wg.Wait()
 	rep := LoadReport{Requests: o.Requests, Elapsed: time.Since(start)}
-	for _, err := range errs {
+	for i, err := range errs {
+		if throttled[i] {
+			rep.Throttled++
+		}
 		if err != nil {
 			if rep.Errors == 0 {
 				rep.FirstError = err.Error()
@@ -98,31 +110,35 @@ feed:
 	return rep
 }
 
-func loadOne(ctx context.Context, client *http.Client, o LoadOptions, i int) error {
+// loadOne sends request i and reports whether it was throttled, or why it
+// failed.
+func loadOne(ctx context.Context, client *http.Client, o LoadOptions, i int) (bool, error) {
 	u := i % len(o.Tokens)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, o.URL, nil)
 	if err != nil {
-		return err
+		return false, err
 	}
 	req.Header.Set("Authorization", o.Tokens[u])
 	resp, err := client.Do(req)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("request %d (user %d): status %d: %s", i, u, resp.StatusCode, body)
+	switch {
+	case err != nil:
+		return false, err
+	case resp.StatusCode == http.StatusTooManyRequests:
+		return true, nil
+	case resp.StatusCode != http.StatusOK:
+		return false, fmt.Errorf("request %d (user %d): status %d: %s", i, u, resp.StatusCode, body)
 	}
 	if o.Check != nil {
 		if err := o.Check(u, body); err != nil {
-			return fmt.Errorf("request %d (user %d): %w", i, u, err)
+			return false, fmt.Errorf("request %d (user %d): %w", i, u, err)
 		}
 	}
-	return nil
+	return false, nil
 }
 
 // percentile is the nearest-rank percentile of sorted values.
@@ -145,20 +161,21 @@ type LoadPlan struct {
 // PlanLoad mints ID tokens for users user01…userNN, spread round-robin over
 // the groups that have a role, and targets the first authorized route.
 func PlanLoad(s *Stack, users int, now time.Time) (LoadPlan, error) {
-	var groups []Group
+	var groups []cognito.Group
 	for _, g := range s.Settings.Groups {
-		if g.RoleName != "" {
+		if g.RoleARN != "" {
 			groups = append(groups, g)
 		}
 	}
 	if len(groups) == 0 {
 		return LoadPlan{}, fmt.Errorf("no group with a role in %s", s.Settings.Source)
 	}
-	i := slices.IndexFunc(s.Settings.Routes, func(r Route) bool { return r.Authorized && (r.Method == "GET" || r.Method == "ANY") })
+	routes := s.Settings.API.Config.Routes
+	i := slices.IndexFunc(routes, func(r apigw.Route) bool { return r.Authorized && (r.Method == "GET" || r.Method == "ANY") })
 	if i < 0 {
 		return LoadPlan{}, fmt.Errorf("no authorized GET route in %s", s.Settings.Source)
 	}
-	plan := LoadPlan{Path: s.Settings.Routes[i].Path}
+	plan := LoadPlan{Path: routes[i].Path}
 	roles := make([]string, users)
 	for u := range users {
 		g := groups[u%len(groups)]
@@ -171,7 +188,11 @@ func PlanLoad(s *Stack, users int, now time.Time) (LoadPlan, error) {
 			return LoadPlan{}, err
 		}
 		plan.Tokens = append(plan.Tokens, "Bearer "+tok)
-		roles[u] = g.RoleName
+		role, err := arn.ParseRole(g.RoleARN)
+		if err != nil {
+			return LoadPlan{}, err
+		}
+		roles[u] = role.Name
 	}
 	plan.Check = func(u int, body []byte) error {
 		var who struct {
@@ -192,17 +213,15 @@ func PlanLoad(s *Stack, users int, now time.Time) (LoadPlan, error) {
 // work: authorizer invocations at the gateway, AssumeRole calls at STS.
 type LoadResult struct {
 	LoadReport
-	Gateway         Stats
+	Gateway         apigw.Stats
 	AssumeRoleCalls int64
 }
 
 // Write prints r as an aligned table.
 func (r LoadResult) Write(w io.Writer) {
-	rate := 0.0
-	if r.Elapsed > 0 {
-		rate = float64(r.Requests) / r.Elapsed.Seconds()
-	}
-	fmt.Fprintf(w, "requests               %d in %s (%.0f/s)\n", r.Requests, r.Elapsed.Round(time.Millisecond), rate)
+	fmt.Fprintf(w, "requests               %d in %s\n", r.Requests, r.Elapsed.Round(time.Millisecond))
+	fmt.Fprintf(w, "rate reached           %.0f/s sent, %.0f/s answered 200\n", r.rate(r.Requests), r.rate(r.Requests-r.Throttled-r.Errors))
+	fmt.Fprintf(w, "throttled (429)        %d (the stage's rate limit, as deployed)\n", r.Throttled)
 	fmt.Fprintf(w, "errors                 %d\n", r.Errors)
 	fmt.Fprintf(w, "latency p50            %s\n", r.P50.Round(10*time.Microsecond))
 	fmt.Fprintf(w, "latency p99            %s\n", r.P99.Round(10*time.Microsecond))
@@ -210,4 +229,12 @@ func (r LoadResult) Write(w io.Writer) {
 	fmt.Fprintf(w, "authorizer invocations %d (cache hits %d)\n", r.Gateway.AuthorizerInvocations, r.Gateway.AuthorizerCacheHits)
 	fmt.Fprintf(w, "backend invocations    %d\n", r.Gateway.BackendInvocations)
 	fmt.Fprintf(w, "sts:AssumeRole calls   %d (counted on the wire to moto)\n", r.AssumeRoleCalls)
+}
+
+// rate is n requests per second of the run.
+func (r LoadReport) rate(n int) float64 {
+	if r.Elapsed <= 0 {
+		return 0
+	}
+	return float64(n) / r.Elapsed.Seconds()
 }
