@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,6 +18,11 @@ func TestRunLoad(t *testing.T) {
 			w.WriteHeader(500)
 			return
 		}
+		if r.Header.Get("Authorization") == "throttled" {
+			w.WriteHeader(429)
+			w.Write([]byte(`{"message":"Too Many Requests"}`))
+			return
+		}
 		w.Write([]byte(`{"arn":"x"}`))
 	}))
 	defer srv.Close()
@@ -26,6 +32,18 @@ func TestRunLoad(t *testing.T) {
 	}
 	if rep.P50 <= 0 || rep.P99 < rep.P50 || rep.Max < rep.P99 {
 		t.Errorf("latencies p50 %s p99 %s max %s", rep.P50, rep.P99, rep.Max)
+	}
+
+	limited := RunLoad(context.Background(), LoadOptions{URL: srv.URL, Tokens: []string{"throttled", "a"}, Requests: 10, Concurrency: 2})
+	if limited.Throttled != 5 || limited.Errors != 0 {
+		t.Errorf("report = %+v, want 5 throttled and no error: a 429 is the stage's limit, not a failure", limited)
+	}
+	var out strings.Builder
+	LoadResult{LoadReport: limited}.Write(&out)
+	for _, want := range []string{"throttled (429)        5", "rate reached"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
 	}
 
 	checked := RunLoad(context.Background(), LoadOptions{URL: srv.URL, Tokens: []string{"a"}, Requests: 5,

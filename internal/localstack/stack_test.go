@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rolegate/rolegate/internal/apigw"
 	"github.com/rolegate/rolegate/internal/moto"
@@ -146,5 +147,33 @@ func TestFindModuleRoot(t *testing.T) {
 	}
 	if _, err := FindModuleRoot(t.TempDir()); err == nil {
 		t.Error("a directory outside the repository was accepted")
+	}
+}
+
+func TestWelcomeShowsRoleChoice(t *testing.T) {
+	s := &Stack{URL: "http://127.0.0.1:3000/prod", Settings: DefaultSettings(), Issuer: newIssuer(t)}
+	var out strings.Builder
+	if err := s.Welcome(&out, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	text := out.String()
+	if !strings.Contains(text, `API Gateway stage "prod" at http://127.0.0.1:3000/prod`) {
+		t.Errorf("no stage URL in:\n%s", text)
+	}
+	var choice string
+	for line := range strings.Lines(text) {
+		if strings.Contains(line, "X-Rolegate-Role") {
+			choice = line
+		}
+	}
+	// dana is in both groups; the curl line picks readers, not the preferred admins.
+	if !strings.Contains(choice, "-H 'X-Rolegate-Role: rolegate-local-readers' http://127.0.0.1:3000/prod/whoami") {
+		t.Fatalf("no curl line choosing a role in:\n%s", text)
+	}
+	_, tok, _ := strings.Cut(choice, "Bearer ")
+	tok, _, _ = strings.Cut(tok, "'")
+	c := claimsOf(t, tok)
+	if roles, _ := c["cognito:roles"].([]any); len(roles) != 2 || c["cognito:username"] != "dana" {
+		t.Errorf("dana's token claims = %v, want both groups' roles", c)
 	}
 }
