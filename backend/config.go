@@ -3,9 +3,12 @@ package backend
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rolegate/rolegate/internal/emf"
 )
 
 // Limits and defaults of [Config].
@@ -15,14 +18,17 @@ const (
 	// MaxSessionDuration is the cap on role chaining: the function already
 	// runs as a role, so a longer session would be refused by STS.
 	MaxSessionDuration = time.Hour
-	// DefaultMaxSessions bounds the credentials cache: about 2 KiB per entry,
-	// so 10,000 users and roles cost some 20 MiB at most.
+	// DefaultMaxSessions bounds the credentials cache. An entry holds at most
+	// some 6 KiB (keys of at most 256+256+2048 bytes, the SDK's provider and
+	// one set of credentials), so the default costs at most some 60 MiB;
+	// TestSessionMemoryIsBounded measures it.
 	DefaultMaxSessions = 10_000
 )
 
 // Config is the backend's configuration, read once at cold start. The zero
-// value is usable: roles of the function's own account, SourceIdentity on,
-// 15-minute sessions, 10,000 cached sessions.
+// value is usable: roles of the function's own account, SourceIdentity and
+// session tags on, 15-minute sessions, 10,000 cached sessions, metrics in the
+// "rolegate" namespace.
 type Config struct {
 	// AllowedRoleARNs are ARN globs ('*' matches any run of characters except
 	// ':'). Empty means roles in the function's own account, taken from the
@@ -31,40 +37,52 @@ type Config struct {
 	// DisableSourceIdentity stops setting the user's sub as SourceIdentity
 	// (for roles whose trust policy does not allow sts:SetSourceIdentity).
 	DisableSourceIdentity bool
+	// DisableSessionTags stops passing the sub and username session tags
+	// (for roles whose trust policy does not allow sts:TagSession).
+	DisableSessionTags bool
 	// SessionDuration is how long assumed credentials live: 15m to 1h.
 	// Zero means DefaultSessionDuration.
 	SessionDuration time.Duration
-	// MaxSessions bounds the number of cached (role, user) sessions. Zero
-	// means DefaultMaxSessions.
+	// MaxSessions bounds the cached (user, role) sessions. Zero means
+	// DefaultMaxSessions.
 	MaxSessions int
+	// MetricsNamespace is the CloudWatch namespace of the request metrics.
+	// Empty means emf.DefaultNamespace.
+	MetricsNamespace string
 }
 
-// ConfigFromEnv reads ALLOWED_ROLE_ARNS, SOURCE_IDENTITY and
-// SESSION_DURATION through getenv (os.Getenv in main) and validates the
-// result. An empty variable counts as unset, so a deployment template can
-// always pass all three.
+// ConfigFromEnv reads ALLOWED_ROLE_ARNS, SOURCE_IDENTITY, SESSION_TAGS,
+// SESSION_DURATION and METRICS_NAMESPACE through getenv (os.Getenv in main)
+// and validates the result, reporting every problem at once. An empty
+// variable counts as unset, so a template can always pass them all.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	var c Config
+	var errs []error
 	for p := range strings.SplitSeq(getenv("ALLOWED_ROLE_ARNS"), ",") {
 		if p = strings.TrimSpace(p); p != "" {
 			c.AllowedRoleARNs = append(c.AllowedRoleARNs, p)
 		}
 	}
-	if v := strings.TrimSpace(getenv("SOURCE_IDENTITY")); v != "" {
-		on, err := strconv.ParseBool(v)
-		if err != nil {
-			return c, fmt.Errorf("SOURCE_IDENTITY=%q: want true or false", v)
+	flag := func(name string, off *bool) {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			on, err := strconv.ParseBool(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q: want true or false", name, v))
+			}
+			*off = !on
 		}
-		c.DisableSourceIdentity = !on
 	}
+	flag("SOURCE_IDENTITY", &c.DisableSourceIdentity)
+	flag("SESSION_TAGS", &c.DisableSessionTags)
 	if v := strings.TrimSpace(getenv("SESSION_DURATION")); v != "" {
 		d, err := parseDuration(v)
 		if err != nil {
-			return c, fmt.Errorf("SESSION_DURATION=%q: %w", v, err)
+			errs = append(errs, fmt.Errorf("SESSION_DURATION=%q: %w", v, err))
 		}
 		c.SessionDuration = d
 	}
-	return c, c.Validate()
+	c.MetricsNamespace = strings.TrimSpace(getenv("METRICS_NAMESPACE"))
+	return c, errors.Join(append(errs, c.Validate())...)
 }
 
 // parseDuration accepts a Go duration ("30m") or a number of seconds ("1800"),
@@ -80,21 +98,28 @@ func parseDuration(v string) (time.Duration, error) {
 	return d, nil
 }
 
-// Validate reports the first unusable setting, so that a bad deployment fails
-// its cold start loudly instead of failing every request.
+// namespacePattern is CloudWatch's rule for a custom namespace.
+var namespacePattern = regexp.MustCompile(`^[0-9A-Za-z.\-_/#:]{1,255}$`)
+
+// Validate reports every unusable setting, so that a bad deployment fails its
+// cold start loudly instead of failing every request.
 func (c Config) Validate() error {
+	var errs []error
 	for _, p := range c.AllowedRoleARNs {
 		if _, err := compilePattern(p); err != nil {
-			return fmt.Errorf("ALLOWED_ROLE_ARNS: %w", err)
+			errs = append(errs, fmt.Errorf("ALLOWED_ROLE_ARNS: %w", err))
 		}
 	}
 	if d := c.SessionDuration; d != 0 && (d < DefaultSessionDuration || d > MaxSessionDuration || d%time.Second != 0) {
-		return fmt.Errorf("session duration %v: want whole seconds from %v to %v", d, DefaultSessionDuration, MaxSessionDuration)
+		errs = append(errs, fmt.Errorf("session duration %v: want whole seconds from %v to %v", d, DefaultSessionDuration, MaxSessionDuration))
 	}
 	if c.MaxSessions < 0 {
-		return fmt.Errorf("max sessions %d: want 0 (default) or more", c.MaxSessions)
+		errs = append(errs, fmt.Errorf("max sessions %d: want 0 (default) or more", c.MaxSessions))
 	}
-	return nil
+	if ns := c.MetricsNamespace; ns != "" && (!namespacePattern.MatchString(ns) || strings.HasPrefix(ns, "AWS/")) {
+		errs = append(errs, fmt.Errorf("metrics namespace %q: want 1 to 255 of [0-9A-Za-z.-_/#:], not starting with AWS/", ns))
+	}
+	return errors.Join(errs...)
 }
 
 func (c Config) withDefaults() Config {
@@ -103,6 +128,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxSessions == 0 {
 		c.MaxSessions = DefaultMaxSessions
+	}
+	if c.MetricsNamespace == "" {
+		c.MetricsNamespace = emf.DefaultNamespace
 	}
 	return c
 }

@@ -2,8 +2,11 @@ package backend_test
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/rolegate/rolegate/backend"
 )
@@ -27,6 +30,12 @@ func TestConfigFromEnv(t *testing.T) {
 		{"a session under 15 minutes is refused", map[string]string{"SESSION_DURATION": "10m"}, backend.Config{}, true},
 		{"a fractional session is refused", map[string]string{"SESSION_DURATION": "900.5s"}, backend.Config{}, true},
 		{"a session duration of nonsense is refused", map[string]string{"SESSION_DURATION": "soon"}, backend.Config{}, true},
+		{"SESSION_TAGS=false turns them off", map[string]string{"SESSION_TAGS": "false"}, backend.Config{DisableSessionTags: true}, false},
+		{"SESSION_TAGS=true keeps them on", map[string]string{"SESSION_TAGS": "true"}, backend.Config{}, false},
+		{"SESSION_TAGS of nonsense is refused", map[string]string{"SESSION_TAGS": "off"}, backend.Config{}, true},
+		{"a metrics namespace is read", map[string]string{"METRICS_NAMESPACE": "team/rolegate"}, backend.Config{MetricsNamespace: "team/rolegate"}, false},
+		{"an AWS/ metrics namespace is refused", map[string]string{"METRICS_NAMESPACE": "AWS/Lambda"}, backend.Config{}, true},
+		{"a metrics namespace with a space is refused", map[string]string{"METRICS_NAMESPACE": "role gate"}, backend.Config{}, true},
 		{"SOURCE_IDENTITY of nonsense is refused", map[string]string{"SOURCE_IDENTITY": "maybe"}, backend.Config{}, true},
 		{"a role name instead of an ARN pattern is refused", map[string]string{"ALLOWED_ROLE_ARNS": "rolegate-*"}, backend.Config{}, true},
 		{"a bare star is refused", map[string]string{"ALLOWED_ROLE_ARNS": "*"}, backend.Config{}, true},
@@ -48,11 +57,40 @@ func TestConfigFromEnv(t *testing.T) {
 	}
 }
 
-func TestNewAssumerValidates(t *testing.T) {
-	if _, err := backend.NewAssumer(backend.Config{SessionDuration: 2 * time.Hour}, newFixture(t, backend.Config{}).sts.Config(), nil); err == nil {
-		t.Error("NewAssumer accepted a two-hour session")
+func TestConfigFromEnvReportsEveryProblem(t *testing.T) {
+	_, err := backend.ConfigFromEnv(env(map[string]string{
+		"ALLOWED_ROLE_ARNS": "rolegate-*",
+		"SOURCE_IDENTITY":   "maybe",
+		"SESSION_TAGS":      "off",
+		"SESSION_DURATION":  "2h",
+		"METRICS_NAMESPACE": "AWS/x",
+	}))
+	if err == nil {
+		t.Fatal("no error")
 	}
-	if _, err := backend.NewAssumer(backend.Config{}, newFixture(t, backend.Config{}).sts.Config(), nil); err == nil {
-		t.Error("NewAssumer accepted no STS client")
+	for _, name := range []string{"ALLOWED_ROLE_ARNS", "SOURCE_IDENTITY", "SESSION_TAGS", "session duration", "metrics namespace"} {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("error %q does not name %s", err, name)
+		}
+	}
+}
+
+func TestNewRefusesBadSetups(t *testing.T) {
+	base := newFixture(t, backend.Config{}).sts.Config()
+	tests := []struct {
+		name   string
+		cfg    backend.Config
+		client backend.AssumeRoleAPI
+	}{
+		{"a two-hour session", backend.Config{SessionDuration: 2 * time.Hour}, sts.NewFromConfig(base)},
+		{"a negative cache bound", backend.Config{MaxSessions: -1}, sts.NewFromConfig(base)},
+		{"no STS client", backend.Config{}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if h, err := backend.New(tt.cfg, base, tt.client); err == nil || h != nil {
+				t.Errorf("New = %v, %v; want an error", h, err)
+			}
+		})
 	}
 }

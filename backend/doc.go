@@ -1,18 +1,30 @@
 // Package backend runs each caller's work with the temporary credentials of
-// the IAM role that the Lambda authorizer put in the proxy event's
-// requestContext.authorizer, and answers GET /whoami with the identity STS
-// sees for those credentials.
+// one of the IAM roles that the Lambda authorizer validated and put in the
+// proxy event's requestContext.authorizer, and answers GET /whoami with the
+// identity STS sees for those credentials.
 //
-// The role is read from requestContext.authorizer only (preferredRole, sub,
-// username, principalId). Headers, query strings, the body, stage variables
-// and any claims map are never consulted, even when they name a role. The
-// role must be a well-formed IAM role ARN that matches the allowlist, or no
-// STS call is made at all. Credentials come from sts:AssumeRole and are cached
-// per (role, user) for no longer than they live; on any failure the caller
-// gets an error, never a configuration that carries the function's own
-// execution-role credentials.
+// The rules, all failing closed with a 403 and no STS call:
+//   - The caller's roles are read from requestContext.authorizer only: roles
+//     (comma-separated role ARNs) and preferredRole, which must be one of
+//     them. Other headers, the query string, the body, stage variables and
+//     any claims map are never consulted, even when they name a role.
+//   - The request runs with preferredRole, unless the X-Rolegate-Role header
+//     (name in any case, sent once) picks another of the caller's roles, by
+//     ARN or by name. A name shared by two of the caller's roles is refused,
+//     as is a role that is not the caller's. Without the header and without
+//     preferredRole (Cognito sets none when group precedences tie), the
+//     caller is told to choose.
+//   - The chosen role must match ALLOWED_ROLE_ARNS, by default the function's
+//     own account.
 //
-// Teams put their own handlers behind [Assumer.ConfigFor], which turns one
-// event into an aws.Config for that user; [Handler] is the whoami handler
-// built the same way.
+// Credentials come from sts:AssumeRole with SourceIdentity and the session
+// tags sub and username, and are cached per (user, role) for as long as they
+// live. On any failure the caller gets an error, never a configuration that
+// carries the function's own execution-role credentials.
+//
+// Teams put their own handlers behind [Handler.ConfigFor], which turns one
+// event into an aws.Config for that user; [Handler.Handle] is the whoami
+// handler built on it. Each request writes one JSON log line that is also a
+// CloudWatch EMF document: Requests by Outcome, AssumeRoleCalls and
+// AssumeRoleLatency.
 package backend

@@ -16,13 +16,13 @@ import (
 // A team puts its own handler behind ConfigFor: every SDK client built from
 // the returned Config acts as the caller's role, and a refusal becomes the
 // package's JSON error response.
-func ExampleAssumer_ConfigFor() {
+func ExampleHandler_ConfigFor() {
 	// In a Lambda: base, _ := config.LoadDefaultConfig(ctx). Here, a fake STS.
 	fakeSTS := ststest.NewServer()
 	defer fakeSTS.Close()
 	base := fakeSTS.Config()
 
-	assumer, err := backend.NewAssumer(backend.Config{
+	rolegate, err := backend.New(backend.Config{
 		AllowedRoleARNs: []string{"arn:aws:iam::123456789012:role/rolegate-*"},
 	}, base, sts.NewFromConfig(base))
 	if err != nil {
@@ -30,7 +30,7 @@ func ExampleAssumer_ConfigFor() {
 	}
 
 	handler := func(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-		cfg, id, err := assumer.ConfigFor(ctx, req)
+		cfg, id, err := rolegate.ConfigFor(ctx, req)
 		if err != nil {
 			return backend.ErrorResponse(req, err), nil
 		}
@@ -52,19 +52,25 @@ func ExampleAssumer_ConfigFor() {
 				"sub":           "7c1f3e2a-5b4d-4e6f-8a9b-0c1d2e3f4a5b",
 				"username":      "alice",
 				"preferredRole": "arn:aws:iam::123456789012:role/rolegate-readers",
+				"roles":         "arn:aws:iam::123456789012:role/rolegate-readers,arn:aws:iam::123456789012:role/rolegate-admins",
 			},
 		},
 	}
 	resp, _ := handler(context.Background(), req)
 	fmt.Println(resp.StatusCode, resp.Body)
 
-	// A role named by the caller instead of the authorizer is never used.
-	delete(req.RequestContext.Authorizer, "preferredRole")
-	req.Headers = map[string]string{"X-Role-Arn": "arn:aws:iam::123456789012:role/rolegate-admins"}
+	// The caller may choose another of their own roles, by name or ARN…
+	req.Headers = map[string]string{"x-rolegate-role": "rolegate-admins"}
+	resp, _ = handler(context.Background(), req)
+	fmt.Println(resp.StatusCode, resp.Body)
+
+	// …but never one the authorizer did not validate for them.
+	req.Headers = map[string]string{"X-Rolegate-Role": "arn:aws:iam::123456789012:role/rolegate-root"}
 	resp, _ = handler(context.Background(), req)
 	fmt.Println(resp.StatusCode, resp.Body)
 
 	// Output:
 	// 200 alice runs as arn:aws:sts::123456789012:assumed-role/rolegate-readers/alice
-	// 403 {"message":"no role in authorizer context","requestId":"req-1"}
+	// 200 alice runs as arn:aws:sts::123456789012:assumed-role/rolegate-admins/alice
+	// 403 {"message":"X-Rolegate-Role names none of your roles","requestId":"req-1"}
 }

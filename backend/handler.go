@@ -2,6 +2,7 @@ package backend
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -11,18 +12,61 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	gocache "github.com/patrickmn/go-cache"
+
+	"github.com/rolegate/rolegate/internal/arn"
+	"github.com/rolegate/rolegate/internal/emf"
 )
 
 // deadlineReserve is kept back from the Lambda deadline so that a slow STS
 // still gets a JSON 502 out instead of a Lambda timeout.
 const deadlineReserve = 500 * time.Millisecond
 
-// Handler is the backend Lambda's handler for REST API proxy events.
+// Handler serves GET /whoami with each caller's role, and gives any other
+// handler the same credentials through [Handler.ConfigFor]. Build it with
+// [New]. Safe for concurrent use.
 type Handler struct {
-	// Assumer gives each request its user's credentials. Required.
-	Assumer *Assumer
-	// Logger gets one line per request; nil means slog.Default().
-	Logger *slog.Logger
+	cfg      Config
+	allow    allowlist
+	base     aws.Config
+	sts      AssumeRoleAPI
+	sessions *gocache.Cache // *aws.CredentialsCache by user, username and role
+	now      func() time.Time
+	log      *slog.Logger
+}
+
+// Option configures a Handler.
+type Option func(*Handler)
+
+// WithClock sets the clock of timestamps and latencies (default time.Now).
+func WithClock(now func() time.Time) Option { return func(h *Handler) { h.now = now } }
+
+// WithLogger sets where requests are logged (default slog.Default()).
+func WithLogger(l *slog.Logger) Option { return func(h *Handler) { h.log = l } }
+
+// New returns a Handler for cfg. base is the function's own aws.Config
+// (region, endpoints, retryer, HTTP client): every Config handed out is a copy
+// whose Credentials are replaced by the caller's role's. client makes the
+// AssumeRole calls, signed with the execution role.
+func New(cfg Config, base aws.Config, client AssumeRoleAPI, opts ...Option) (*Handler, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if client == nil {
+		return nil, errors.New("backend: New needs an STS client")
+	}
+	cfg = cfg.withDefaults()
+	h := &Handler{cfg: cfg, base: base, sts: client, now: time.Now, log: slog.Default()}
+	for _, p := range cfg.AllowedRoleARNs {
+		pat, _ := compilePattern(p) // Validate has vetted them
+		h.allow = append(h.allow, pat)
+	}
+	// No janitor: a full cache drops expired entries itself (see session).
+	h.sessions = gocache.New(cfg.SessionDuration-refreshWindow, 0)
+	for _, o := range opts {
+		o(h)
+	}
+	return h, nil
 }
 
 // Whoami is the body of a successful GET /whoami.
@@ -35,28 +79,61 @@ type Whoami struct {
 	// Role is the role ARN assumed; User the caller's username (else sub).
 	Role string `json:"role"`
 	User string `json:"user"`
+	// Roles are the caller's roles that may be chosen with RoleHeader: the
+	// validated roles that the allowlist admits.
+	Roles []string `json:"roles"`
+}
+
+// ConfigFor returns an aws.Config for the caller of req, signed with the
+// temporary credentials of the role chosen from its authorizer context (see
+// [RoleHeader]), and that identity. The role is checked against the caller's
+// roles and the allowlist before any STS call, and the credentials are
+// obtained before ConfigFor returns, so an error means no user work should
+// run; [ErrorResponse] turns it into the response.
+//
+// On error the Config is the zero value: it carries no credentials at all,
+// in particular not the execution role's.
+func (h *Handler) ConfigFor(ctx context.Context, req events.APIGatewayProxyRequest) (aws.Config, Identity, error) {
+	id, role, err := readIdentity(req)
+	switch {
+	case err != nil:
+		return aws.Config{}, id, err
+	case !h.allow.allows(ctx, role):
+		return aws.Config{}, id, errRoleNotAllowed
+	}
+	creds, err := h.session(id)
+	if err != nil {
+		return aws.Config{}, id, err
+	}
+	if _, err := creds.Retrieve(ctx); err != nil {
+		return aws.Config{}, id, stsError(err)
+	}
+	cfg := h.base
+	cfg.Credentials = creds
+	return cfg, id, nil
 }
 
 // Handle serves one proxy event: GET /whoami; any other path is 404 and any
 // other method 405, as JSON. It always returns a response and a nil error, so
 // API Gateway passes the status through rather than answering 502 itself.
 func (h *Handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+	r := &record{start: h.now()}
 	if dl, ok := ctx.Deadline(); ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithDeadline(ctx, dl.Add(-deadlineReserve))
 		defer cancel()
 	}
-	r := record{src: SourceNone}
-	resp := h.route(ctx, req, &r)
-	h.log(ctx, req, resp.StatusCode, &r)
+	resp := h.route(context.WithValue(ctx, stsUseKey{}, &r.sts), req, r)
+	h.logRequest(ctx, req, resp.StatusCode, r)
 	return resp, nil
 }
 
 // record is what one request learnt, for its log line.
 type record struct {
-	id  Identity
-	src Source
-	err error
+	start time.Time
+	id    Identity
+	sts   stsUse
+	err   error
 }
 
 func (h *Handler) route(ctx context.Context, req events.APIGatewayProxyRequest, r *record) events.APIGatewayProxyResponse {
@@ -64,24 +141,20 @@ func (h *Handler) route(ctx context.Context, req events.APIGatewayProxyRequest, 
 	if path == "" || strings.Contains(path, "{") { // "/{proxy+}": the real path is in Path
 		path = req.Path
 	}
-	if path != "/whoami" {
-		return jsonResponse(http.StatusNotFound, errorBody{Message: "no such resource", RequestID: req.RequestContext.RequestID})
+	switch {
+	case path != "/whoami":
+		r.err = errNotFound
+	case req.HTTPMethod != http.MethodGet:
+		r.err = errMethod
+	default:
+		return h.whoami(ctx, req, r)
 	}
-	if req.HTTPMethod != http.MethodGet {
-		resp := jsonResponse(http.StatusMethodNotAllowed, errorBody{Message: "method not allowed", RequestID: req.RequestContext.RequestID})
-		resp.Headers["Allow"] = http.MethodGet
-		return resp
-	}
-	return h.whoami(ctx, req, r)
+	return ErrorResponse(req, r.err)
 }
 
 func (h *Handler) whoami(ctx context.Context, req events.APIGatewayProxyRequest, r *record) events.APIGatewayProxyResponse {
 	var cfg aws.Config
-	r.id, r.err = readContext(req.RequestContext.Authorizer)
-	if r.err == nil {
-		cfg, r.src, r.err = h.Assumer.Assume(ctx, r.id) // judges the role
-	}
-	if r.err != nil {
+	if cfg, r.id, r.err = h.ConfigFor(ctx, req); r.err != nil {
 		return ErrorResponse(req, r.err)
 	}
 	// The client is built from the per-user Config, whose only credentials
@@ -91,54 +164,62 @@ func (h *Handler) whoami(ctx context.Context, req events.APIGatewayProxyRequest,
 		r.err = stsError(err)
 		return ErrorResponse(req, r.err)
 	}
+	roles := []string{}
+	for _, s := range r.id.Roles {
+		if role, err := arn.ParseRole(s); err == nil && h.allow.allows(ctx, role) {
+			roles = append(roles, s)
+		}
+	}
 	return jsonResponse(http.StatusOK, Whoami{
 		ARN:     aws.ToString(out.Arn),
 		Account: aws.ToString(out.Account),
 		UserID:  aws.ToString(out.UserId),
 		Role:    r.id.Role,
 		User:    r.id.User(),
+		Roles:   roles,
 	})
 }
 
-// log writes the request's one line: who, which role, where the credentials
-// came from, the outcome. Credentials are never in reach of this function.
-func (h *Handler) log(ctx context.Context, req events.APIGatewayProxyRequest, status int, r *record) {
-	l := h.Logger
-	if l == nil {
-		l = slog.Default()
-	}
-	outcome, level := "ok", slog.LevelInfo
-	switch {
-	case r.err != nil:
-		outcome = classify(r.err).reason
-	case status == http.StatusNotFound:
-		outcome = "not_found"
-	case status == http.StatusMethodNotAllowed:
-		outcome = "method_not_allowed"
-	}
-	switch {
-	case status >= 500:
-		level = slog.LevelError
-	case status >= 400:
-		level = slog.LevelWarn
+// logRequest writes the request's one line, which is also its EMF metrics
+// document. Credentials are never in reach of this function.
+func (h *Handler) logRequest(ctx context.Context, req events.APIGatewayProxyRequest, status int, r *record) {
+	var awsRequestID string
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		awsRequestID = lc.AwsRequestID
 	}
 	attrs := []slog.Attr{
-		slog.String("requestId", req.RequestContext.RequestID),
+		slog.String("awsRequestId", awsRequestID),
+		slog.String("apiRequestId", req.RequestContext.RequestID),
 		slog.String("method", req.HTTPMethod),
 		slog.String("path", req.Path),
 		slog.String("role", r.id.Role),
 		slog.String("user", r.id.User()),
-		slog.String("credentials", string(r.src)),
 		slog.Int("status", status),
-		slog.String("outcome", outcome),
 	}
-	if lc, ok := lambdacontext.FromContext(ctx); ok {
-		attrs = append(attrs, slog.String("lambdaRequestId", lc.AwsRequestID))
-	}
+	outcome, level := outcomeOK, slog.LevelInfo
 	if r.err != nil {
+		rej := classify(r.err)
+		outcome, level = rej.outcome, slog.LevelWarn
+		if rej.status >= 500 {
+			level = slog.LevelError
+		}
 		// SDK errors name the operation, status, STS request id and message;
 		// they never include credentials.
-		attrs = append(attrs, slog.String("error", r.err.Error()))
+		attrs = append(attrs, slog.String("reason", rej.reason), slog.String("error", r.err.Error()))
 	}
-	l.LogAttrs(ctx, level, "request", attrs...)
+	r.sts.mu.Lock()
+	calls, latency := r.sts.calls, r.sts.latency
+	r.sts.mu.Unlock()
+	metrics := []emf.Metric{{Name: "Requests", Unit: emf.Count, Value: 1}, {Name: "AssumeRoleCalls", Unit: emf.Count, Value: float64(calls)}}
+	if calls > 0 {
+		metrics = append(metrics, emf.Metric{Name: "AssumeRoleLatency", Unit: emf.Milliseconds, Value: float64(latency.Microseconds()) / 1000})
+	}
+	attrs = append(attrs, emf.Record{
+		Namespace:  h.cfg.MetricsNamespace,
+		Time:       r.start,
+		Dimensions: []emf.Dimension{{Name: "Outcome", Value: outcome}},
+		Sets:       [][]string{{"Outcome"}},
+		Metrics:    metrics,
+	}.Attrs()...)
+	h.log.LogAttrs(ctx, level, "request", attrs...)
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/rolegate/rolegate/backend"
 	"github.com/rolegate/rolegate/backend/ststest"
+	"github.com/rolegate/rolegate/internal/emf"
 	"github.com/rolegate/rolegate/internal/syncbuf"
 )
 
@@ -28,27 +29,23 @@ const (
 // fixture is a handler wired to a fake STS, with its log captured.
 type fixture struct {
 	h    *backend.Handler
-	a    *backend.Assumer
 	sts  *ststest.Server
 	logs *syncbuf.Buffer
 }
 
-func newFixture(t testing.TB, c backend.Config) *fixture {
+func newFixture(t testing.TB, c backend.Config, opts ...backend.Option) *fixture {
 	t.Helper()
 	srv := ststest.NewServer()
 	t.Cleanup(srv.Close)
 	base := srv.Config()
-	a, err := backend.NewAssumer(c, base, sts.NewFromConfig(base))
+	logs := &syncbuf.Buffer{}
+	h, err := backend.New(c, base, sts.NewFromConfig(base), append([]backend.Option{
+		backend.WithLogger(slog.New(slog.NewJSONHandler(logs, nil))),
+	}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncbuf.Buffer{}
-	return &fixture{
-		h:    &backend.Handler{Assumer: a, Logger: slog.New(slog.NewJSONHandler(logs, nil))},
-		a:    a,
-		sts:  srv,
-		logs: logs,
-	}
+	return &fixture{h: h, sts: srv, logs: logs}
 }
 
 // lambdaCtx is the context the Lambda runtime gives an invocation of the
@@ -60,17 +57,34 @@ func lambdaCtx() context.Context {
 	})
 }
 
-// whoamiEvent is GET /whoami with the flat context rolegate's authorizer writes.
+// whoamiEvent is GET /whoami with the flat context rolegate's authorizer
+// writes for a user whose one role is role.
 func whoamiEvent(role, sub, username string) events.APIGatewayProxyRequest {
+	return rolesEvent(role, []string{role}, sub, username)
+}
+
+// rolesEvent is GET /whoami for a user with several roles, one preferred.
+func rolesEvent(preferred string, roles []string, sub, username string) events.APIGatewayProxyRequest {
 	return withAuthorizer(map[string]any{
 		"principalId":        sub,
 		"sub":                sub,
 		"username":           username,
 		"groups":             "readers",
-		"preferredRole":      role,
-		"roles":              role,
+		"preferredRole":      preferred,
+		"roles":              strings.Join(roles, ","),
 		"integrationLatency": 312.0, // JSON numbers decode to float64
 	})
+}
+
+// withHeader returns req with the header name: value, as API Gateway passes
+// it, in both header maps.
+func withHeader(req events.APIGatewayProxyRequest, name string, values ...string) events.APIGatewayProxyRequest {
+	if req.Headers == nil {
+		req.Headers, req.MultiValueHeaders = map[string]string{}, map[string][]string{}
+	}
+	req.Headers[name] = values[len(values)-1]
+	req.MultiValueHeaders[name] = values
+	return req
 }
 
 func withAuthorizer(a map[string]any) events.APIGatewayProxyRequest {
@@ -108,15 +122,15 @@ func (f *fixture) handle(t testing.TB, ctx context.Context, req events.APIGatewa
 	return resp
 }
 
-// lastLog decodes the last log line.
-func (f *fixture) lastLog(t testing.TB) map[string]any {
+// lastLog validates the last log line as an EMF document and returns it.
+func (f *fixture) lastLog(t testing.TB) emf.Document {
 	t.Helper()
 	lines := strings.Split(strings.TrimSpace(f.logs.String()), "\n")
-	var m map[string]any
-	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &m); err != nil {
+	d, err := emf.Validate([]byte(lines[len(lines)-1]))
+	if err != nil {
 		t.Fatalf("log line %q: %v", lines[len(lines)-1], err)
 	}
-	return m
+	return d
 }
 
 // assertNoExecWork fails if any GetCallerIdentity (user work) was signed with

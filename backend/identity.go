@@ -2,39 +2,54 @@ package backend
 
 import (
 	"fmt"
+	"net/http"
+	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/rolegate/rolegate/internal/arn"
 )
 
-// Keys of requestContext.authorizer that this package reads. They are the
-// flat string context the rolegate authorizer writes; nothing else in the
-// event is a source of identity.
-const (
-	keyRole        = "preferredRole"
-	keySub         = "sub"
-	keyUsername    = "username"
-	keyPrincipalID = "principalId"
+// RoleHeader is the one request header that may choose the caller's role,
+// by ARN or by name, among the roles the authorizer validated.
+const RoleHeader = "X-Rolegate-Role"
+
+// The role choice's own refusals (all 403, before any STS call).
+var (
+	errChooseRole    = &rejection{http.StatusForbidden, "forbidden", "choose_role", "choose one of your roles with " + RoleHeader}
+	errNotYourRole   = &rejection{http.StatusForbidden, "forbidden", "not_your_role", RoleHeader + " names none of your roles"}
+	errAmbiguousRole = &rejection{http.StatusForbidden, "forbidden", "ambiguous_role", RoleHeader + " names more than one of your roles: send its ARN"}
+	errManyHeaders   = &rejection{http.StatusForbidden, "forbidden", "many_role_headers", RoleHeader + " must be sent once, with one value"}
 )
 
 // Size caps for context values. API Gateway already bounds the context, but a
 // different authorizer could put anything there; a cap keeps log lines, cache
 // keys and STS requests small.
 const (
-	maxRoleARNLen = 2048 // IAM's own limit for a role ARN
-	maxUserLen    = 256  // Cognito usernames and subs are at most 128
+	maxUserLen  = 256       // Cognito usernames and subs are at most 128
+	maxRolesLen = 16 * 1024 // some 100 roles
 )
 
-// Identity is who a request runs as, as the authorizer validated it.
+// Identity is who a request runs as, as the authorizer validated it, and the
+// role it runs with.
 type Identity struct {
-	// Role is the IAM role ARN to assume (authorizer's preferredRole).
-	Role string
-	// Sub is the user's stable id; it becomes the session's SourceIdentity.
+	// Sub is the user's stable id: it keys the credentials cache and becomes
+	// the session's SourceIdentity and sub tag.
 	Sub string
-	// Username is the human-readable name; it becomes the RoleSessionName.
+	// Username becomes the RoleSessionName and the username tag.
 	Username string
 	// PrincipalID is the authorizer's principalId (the sub for rolegate's
 	// authorizer); it stands in for Sub when sub is absent.
 	PrincipalID string
+	// Roles are the role ARNs the authorizer validated for the caller, its
+	// roles; PreferredRole the one Cognito prefers ("" when groups tie).
+	Roles         []string
+	PreferredRole string
+	// Role is the role the request runs with: RoleHeader's choice, else
+	// PreferredRole.
+	Role string
 }
 
 // User returns the name to show for the caller: the username, else the sub.
@@ -45,7 +60,6 @@ func (id Identity) User() string {
 	return id.userID()
 }
 
-// userID is the stable id that keys the credentials cache.
 func (id Identity) userID() string {
 	if id.Sub != "" {
 		return id.Sub
@@ -53,50 +67,118 @@ func (id Identity) userID() string {
 	return id.PrincipalID
 }
 
-// ParseIdentity reads the caller's identity from requestContext.authorizer,
-// the only place API Gateway lets an authorizer speak. Values must be strings
-// (a number or object where a string belongs is refused, not converted), of
-// bounded size and valid UTF-8; the role must be a well-formed IAM role ARN.
-// Any claims map in the context is ignored: it is what a Cognito authorizer
-// would pass, unvalidated by rolegate's authorizer.
-//
-// The returned error wraps ErrNoRole, ErrNoUser, ErrBadContext or ErrBadRole.
-// The identity is returned even on error, as far as it was read, for logging.
-func ParseIdentity(authorizer map[string]any) (Identity, error) {
-	id, err := readContext(authorizer)
-	switch {
-	case err != nil:
-		return id, err
-	case id.Role == "":
-		return id, ErrNoRole
-	case id.userID() == "":
-		return id, ErrNoUser
-	case !ValidRoleARN(id.Role):
-		return id, ErrBadRole
+// readIdentity reads the caller from requestContext.authorizer, the only place
+// API Gateway lets an authorizer speak, and chooses the role (see
+// chooseRole). Values must be strings (a number where a string belongs is
+// refused, not converted) of bounded size, valid UTF-8 without control
+// characters; roles must be IAM role ARNs. A claims map is ignored: it is what
+// a Cognito authorizer would pass, unvalidated by rolegate's authorizer. The
+// identity is returned, as far as it was read, even on error, for the log.
+func readIdentity(req events.APIGatewayProxyRequest) (Identity, arn.Role, error) {
+	var id Identity
+	var roles string
+	for _, f := range []struct {
+		key string
+		max int
+		dst *string
+	}{
+		{"sub", maxUserLen, &id.Sub},
+		{"username", maxUserLen, &id.Username},
+		{"principalId", maxUserLen, &id.PrincipalID},
+		{"preferredRole", arn.MaxLen, &id.PreferredRole},
+		{"roles", maxRolesLen, &roles},
+	} {
+		var err error
+		if *f.dst, err = contextString(req.RequestContext.Authorizer, f.key, f.max); err != nil {
+			return id, arn.Role{}, err
+		}
 	}
-	return id, nil
+	// Role names cannot hold ':', so a split can never make a second valid ARN out of one.
+	var parsed []arn.Role
+	for r := range strings.SplitSeq(roles, ",") {
+		if r == "" || slices.Contains(id.Roles, r) {
+			continue
+		}
+		role, err := arn.ParseRole(r)
+		if err != nil {
+			return id, arn.Role{}, fmt.Errorf("%w: roles: %w", errBadRole, err)
+		}
+		id.Roles, parsed = append(id.Roles, r), append(parsed, role)
+	}
+	switch {
+	case len(id.Roles) == 0 && id.PreferredRole == "":
+		return id, arn.Role{}, errNoRole
+	case id.userID() == "":
+		return id, arn.Role{}, errNoUser
+	case id.PreferredRole != "" && !slices.Contains(id.Roles, id.PreferredRole):
+		if _, err := arn.ParseRole(id.PreferredRole); err != nil {
+			return id, arn.Role{}, fmt.Errorf("%w: preferredRole: %w", errBadRole, err)
+		}
+		return id, arn.Role{}, fmt.Errorf("%w: preferredRole is not one of roles", errBadContext)
+	}
+	i, err := chooseRole(req, id, parsed)
+	if err != nil {
+		return id, arn.Role{}, err
+	}
+	id.Role = id.Roles[i]
+	return id, parsed[i], nil
 }
 
-// readContext reads the four identity strings without judging the role; the
-// Assumer judges it (again, for identities built by hand) before any use.
-func readContext(authorizer map[string]any) (Identity, error) {
-	var id Identity
-	var err error
-	if id.Role, err = contextString(authorizer, keyRole, maxRoleARNLen); err != nil {
-		return id, err
+// chooseRole returns the index of the role to run with among the caller's:
+// the one RoleHeader names by ARN or by name, else the preferred one.
+func chooseRole(req events.APIGatewayProxyRequest, id Identity, roles []arn.Role) (int, error) {
+	choice, sent, err := roleHeader(req)
+	switch {
+	case err != nil:
+		return 0, err
+	case !sent && id.PreferredRole == "":
+		return 0, errChooseRole
+	case !sent:
+		return slices.Index(id.Roles, id.PreferredRole), nil
 	}
-	if id.Sub, err = contextString(authorizer, keySub, maxUserLen); err != nil {
-		return id, err
+	found := -1
+	for i, r := range roles {
+		if choice == id.Roles[i] || choice == r.Name {
+			if found >= 0 {
+				return 0, errAmbiguousRole
+			}
+			found = i
+		}
 	}
-	if id.Username, err = contextString(authorizer, keyUsername, maxUserLen); err != nil {
-		return id, err
+	if found < 0 {
+		return 0, errNotYourRole
 	}
-	id.PrincipalID, err = contextString(authorizer, keyPrincipalID, maxUserLen)
-	return id, err
+	return found, nil
+}
+
+// roleHeader returns RoleHeader's one value, whatever the case of its name.
+// More than one value is refused: which of them a proxy on the way would
+// keep is not a guess to make with a role.
+func roleHeader(req events.APIGatewayProxyRequest) (value string, sent bool, err error) {
+	var multi, single []string
+	for k, vs := range req.MultiValueHeaders {
+		if strings.EqualFold(k, RoleHeader) {
+			multi = append(multi, vs...)
+		}
+	}
+	for k, v := range req.Headers {
+		if strings.EqualFold(k, RoleHeader) {
+			single = append(single, v)
+		}
+	}
+	switch {
+	case len(multi) > 1 || len(single) > 1 || len(multi) == 1 && len(single) == 1 && multi[0] != single[0]:
+		return "", true, errManyHeaders
+	case len(multi) == 1:
+		return multi[0], true, nil
+	case len(single) == 1:
+		return single[0], true, nil
+	}
+	return "", false, nil
 }
 
 // contextString returns authorizer[key] if it is an acceptable string; a
-// missing key is the empty string.
+// missing key or null is the empty string.
 func contextString(authorizer map[string]any, key string, maxLen int) (string, error) {
 	v, ok := authorizer[key]
 	if !ok || v == nil {
@@ -105,136 +187,18 @@ func contextString(authorizer map[string]any, key string, maxLen int) (string, e
 	s, ok := v.(string)
 	switch {
 	case !ok:
-		return "", fmt.Errorf("%w: %s is a %T, not a string", ErrBadContext, key, v)
+		return "", fmt.Errorf("%w: %s is a %T, not a string", errBadContext, key, v)
 	case len(s) > maxLen:
-		return "", fmt.Errorf("%w: %s is %d bytes, limit %d", ErrBadContext, key, len(s), maxLen)
+		return "", fmt.Errorf("%w: %s is %d bytes, limit %d", errBadContext, key, len(s), maxLen)
+	case !utf8.ValidString(s):
+		return "", fmt.Errorf("%w: %s is not UTF-8", errBadContext, key)
 	}
-	ascii := true
-	for i := 0; i < len(s); i++ {
+	for i := range len(s) {
 		// control characters have no business in an id and would only help
 		// someone forge structure downstream
-		if c := s[i]; c < 0x20 || c == 0x7f {
-			return "", fmt.Errorf("%w: %s has a control character", ErrBadContext, key)
-		} else if c >= 0x80 {
-			ascii = false
+		if s[i] < 0x20 || s[i] == 0x7f {
+			return "", fmt.Errorf("%w: %s has a control character", errBadContext, key)
 		}
-	}
-	if !ascii && !utf8.ValidString(s) {
-		return "", fmt.Errorf("%w: %s is not UTF-8", ErrBadContext, key)
 	}
 	return s, nil
 }
-
-// ValidRoleARN reports whether s is a well-formed IAM role ARN:
-// arn:<partition>:iam::<12 digits>:role/<path/><name>, where the partition is
-// aws or aws-<suffix>, every path segment and the name use only [\w+=,.@-],
-// the name has 1 to 64 characters, the path at most 512, the whole ARN at
-// most 2048.
-func ValidRoleARN(s string) bool {
-	_, ok := splitRoleARN(s)
-	return ok
-}
-
-// roleARN is a well-formed role ARN split into the fields allowlist
-// patterns match, field by field.
-type roleARN struct {
-	partition, account, resource string // resource is "role/<path/><name>"
-}
-
-// splitRoleARN validates s as ValidRoleARN describes and splits it.
-func splitRoleARN(s string) (roleARN, bool) {
-	var r roleARN
-	if len(s) > maxRoleARNLen {
-		return r, false
-	}
-	rest, ok := strings.CutPrefix(s, "arn:")
-	if !ok {
-		return r, false
-	}
-	if r.partition, rest, ok = strings.Cut(rest, ":"); !ok || !validPartition(r.partition) {
-		return r, false
-	}
-	if rest, ok = strings.CutPrefix(rest, "iam::"); !ok {
-		return r, false
-	}
-	if r.account, r.resource, ok = strings.Cut(rest, ":"); !ok || !validAccount(r.account) {
-		return r, false
-	}
-	name, ok := strings.CutPrefix(r.resource, "role/")
-	if !ok {
-		return r, false
-	}
-	// name is path segments and the name, separated by '/'.
-	start := 0
-	for i := 0; i <= len(name); i++ {
-		if i < len(name) && name[i] != '/' {
-			if !isNameByte(name[i]) {
-				return r, false
-			}
-			continue
-		}
-		if i == start { // empty segment: "//", leading or trailing '/'
-			return r, false
-		}
-		if i == len(name) && (i-start > 64 || start+1 > 512) { // the path is "/" + name[:start]
-			return r, false
-		}
-		start = i + 1
-	}
-	return r, true
-}
-
-// validPartition accepts "aws" and "aws-" followed by lowercase letters,
-// digits and dashes ("aws-cn", "aws-us-gov", "aws-iso-b").
-func validPartition(p string) bool {
-	if len(p) > 32 {
-		return false
-	}
-	rest, ok := strings.CutPrefix(p, "aws")
-	if !ok {
-		return false
-	}
-	if rest == "" {
-		return true
-	}
-	if rest[0] != '-' || rest[len(rest)-1] == '-' {
-		return false
-	}
-	for i := 1; i < len(rest); i++ {
-		c := rest[i]
-		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
-
-func validAccount(a string) bool {
-	if len(a) != 12 {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		if a[i] < '0' || a[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-// isNameByte reports whether c may appear in an IAM name or a
-// RoleSessionName: [\w+=,.@-].
-func isNameByte(c byte) bool {
-	return nameByteTable[c]
-}
-
-// nameByteTable is isNameByte as a table, written once at init and only
-// read after. The comparisons it is built from mispredict on every switch
-// between digit and letter of a UUID sub, and they run for most bytes of
-// every request: the table is some 2.5 times faster.
-var nameByteTable = func() (t [256]bool) {
-	for c := range 256 {
-		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-			c == '_' || c == '+' || c == '=' || c == ',' || c == '.' || c == '@' || c == '-'
-	}
-	return t
-}()

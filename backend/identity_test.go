@@ -2,57 +2,17 @@ package backend
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
-	"strings"
+	"fmt"
+	"reflect"
 	"testing"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-)
 
-func TestValidRoleARN(t *testing.T) {
-	tests := []struct {
-		name string
-		arn  string
-		want bool
-	}{
-		{"a role in the commercial partition is valid", "arn:aws:iam::123456789012:role/rolegate-readers", true},
-		{"a role with a path is valid", "arn:aws:iam::123456789012:role/teams/data/reader", true},
-		{"a role in GovCloud is valid", "arn:aws-us-gov:iam::123456789012:role/r", true},
-		{"a role in China is valid", "arn:aws-cn:iam::123456789012:role/r", true},
-		{"a name with every allowed symbol is valid", "arn:aws:iam::123456789012:role/a_b+c=d,e.f@g-h", true},
-		{"a 64-character name is valid", "arn:aws:iam::123456789012:role/" + strings.Repeat("n", 64), true},
-		{"a 65-character name is not", "arn:aws:iam::123456789012:role/" + strings.Repeat("n", 65), false},
-		{"a 512-character path is valid", "arn:aws:iam::123456789012:role/" + strings.Repeat("p", 510) + "/n", true},
-		{"a 513-character path is not", "arn:aws:iam::123456789012:role/" + strings.Repeat("p", 511) + "/n", false},
-		{"an empty string is not", "", false},
-		{"a bare role name is not", "rolegate-readers", false},
-		{"a user is not a role", "arn:aws:iam::123456789012:user/alice", false},
-		{"an assumed-role session is not a role", "arn:aws:sts::123456789012:assumed-role/r/alice", false},
-		{"an 11-digit account is not", "arn:aws:iam::12345678901:role/r", false},
-		{"a 13-digit account is not", "arn:aws:iam::1234567890123:role/r", false},
-		{"a lettered account is not", "arn:aws:iam::12345678901a:role/r", false},
-		{"a region in an IAM ARN is not", "arn:aws:iam:us-east-1:123456789012:role/r", false},
-		{"an unknown partition is not", "arn:gcp:iam::123456789012:role/r", false},
-		{"a partition with capitals is not", "arn:AWS:iam::123456789012:role/r", false},
-		{"a partition ending in a dash is not", "arn:aws-:iam::123456789012:role/r", false},
-		{"an empty name is not", "arn:aws:iam::123456789012:role/", false},
-		{"a trailing slash is not", "arn:aws:iam::123456789012:role/p/", false},
-		{"a double slash is not", "arn:aws:iam::123456789012:role/p//n", false},
-		{"a wildcard is not", "arn:aws:iam::123456789012:role/*", false},
-		{"a space is not", "arn:aws:iam::123456789012:role/read ers", false},
-		{"a colon in the name is not", "arn:aws:iam::123456789012:role/a:b", false},
-		{"a non-ASCII letter is not", "arn:aws:iam::123456789012:role/r\u00e9le", false},
-		{"a NUL is not", "arn:aws:iam::123456789012:role/r\x00", false},
-		{"an over-long ARN is not", "arn:aws:iam::123456789012:role/" + strings.Repeat("p/", 1100) + "n", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := ValidRoleARN(tt.arn); got != tt.want {
-				t.Errorf("ValidRoleARN(%q) = %v, want %v", tt.arn, got, tt.want)
-			}
-		})
-	}
-}
+	"github.com/rolegate/rolegate/internal/arn"
+)
 
 func TestAllowlistPatterns(t *testing.T) {
 	const role = "arn:aws:iam::123456789012:role/team/rolegate-readers"
@@ -83,38 +43,11 @@ func TestAllowlistPatterns(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			// a pattern refused at start-up matches nothing either
 			p, err := compilePattern(tt.pattern)
-			r, ok := splitRoleARN(tt.arn)
-			if got := err == nil && ok && p.match(r); got != tt.want {
+			r, rerr := arn.ParseRole(tt.arn)
+			if got := err == nil && rerr == nil && (allowlist{p}).allows(context.Background(), r); got != tt.want {
 				t.Errorf("%q matches %q: %v, want %v (pattern error: %v)", tt.pattern, tt.arn, got, tt.want, err)
 			}
 		})
-	}
-}
-
-func TestCompiledFieldsMatchLikeTheirGlob(t *testing.T) {
-	// every glob over {a, b, *} against every string over {a, b}, up to 5
-	// characters: the literal and prefix shortcuts must agree with the walk
-	words := func(alphabet string) []string {
-		all, level := []string{""}, []string{""}
-		for range 5 {
-			var next []string
-			for _, w := range level {
-				for _, c := range alphabet {
-					next = append(next, w+string(c))
-				}
-			}
-			all, level = append(all, next...), next
-		}
-		return all
-	}
-	inputs := words("ab")
-	for _, glob := range words("ab*") {
-		p := newFieldPattern(glob)
-		for _, s := range inputs {
-			if got, want := p.match(s), matchField(glob, s); got != want {
-				t.Fatalf("compiled %q matches %q: %v, the glob says %v", glob, s, got, want)
-			}
-		}
 	}
 }
 
@@ -133,32 +66,24 @@ func TestDefaultAllowlistIsTheFunctionsAccount(t *testing.T) {
 		{"a malformed function ARN refuses everything", "arn:aws:lambda:us-east-1:1234:function:backend", "arn:aws:iam::123456789012:role/r", false},
 		{"a non-Lambda ARN refuses everything", "arn:aws:iam::123456789012:role/backend", "arn:aws:iam::123456789012:role/r", false},
 	}
-	// shared sees every function ARN in turn, twice: an ARN it remembers
-	// must never answer for another.
-	shared := new(allowlist)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
 			if tt.function != "" {
 				ctx = lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{InvokedFunctionArn: tt.function})
 			}
-			r, ok := splitRoleARN(tt.role)
-			if !ok {
-				t.Fatalf("test role %q is malformed", tt.role)
+			r, err := arn.ParseRole(tt.role)
+			if err != nil {
+				t.Fatalf("test role %q: %v", tt.role, err)
 			}
-			if got := new(allowlist).allows(ctx, r); got != tt.want {
+			if got := allowlist(nil).allows(ctx, r); got != tt.want {
 				t.Errorf("allowed = %v, want %v", got, tt.want)
-			}
-			for i := range 2 {
-				if got := shared.allows(ctx, r); got != tt.want {
-					t.Errorf("allowed after other function ARNs (check %d) = %v, want %v", i, got, tt.want)
-				}
 			}
 		})
 	}
 }
 
-func TestParseIdentity(t *testing.T) {
+func TestReadIdentity(t *testing.T) {
 	const role = "arn:aws:iam::123456789012:role/r"
 	tests := []struct {
 		name    string
@@ -167,65 +92,70 @@ func TestParseIdentity(t *testing.T) {
 		wantErr error
 	}{
 		{"the authorizer's flat context is read", map[string]any{
-			"preferredRole": role, "sub": "s-1", "username": "alice", "principalId": "s-1", "groups": "g", "integrationLatency": 12.0,
-		}, Identity{Role: role, Sub: "s-1", Username: "alice", PrincipalID: "s-1"}, nil},
-		{"principalId stands in for a missing sub", map[string]any{"preferredRole": role, "principalId": "p-1"},
-			Identity{Role: role, PrincipalID: "p-1"}, nil},
-		{"an explicit null is an absent value", map[string]any{"preferredRole": role, "sub": "s-1", "username": nil},
-			Identity{Role: role, Sub: "s-1"}, nil},
-		{"a nil context has no role", nil, Identity{}, ErrNoRole},
+			"preferredRole": role, "roles": role, "sub": "s-1", "username": "alice", "principalId": "s-1", "groups": "g", "integrationLatency": 12.0,
+		}, Identity{Role: role, Roles: []string{role}, PreferredRole: role, Sub: "s-1", Username: "alice", PrincipalID: "s-1"}, nil},
+		{"principalId stands in for a missing sub", map[string]any{"preferredRole": role, "roles": role, "principalId": "p-1"},
+			Identity{Role: role, Roles: []string{role}, PreferredRole: role, PrincipalID: "p-1"}, nil},
+		{"an explicit null is an absent value", map[string]any{"preferredRole": role, "roles": role, "sub": "s-1", "username": nil},
+			Identity{Role: role, Roles: []string{role}, PreferredRole: role, Sub: "s-1"}, nil},
+		{"a repeated role is listed once", map[string]any{"preferredRole": role, "roles": role + "," + role, "sub": "s-1"},
+			Identity{Role: role, Roles: []string{role}, PreferredRole: role, Sub: "s-1"}, nil},
+		{"a nil context has no role", nil, Identity{}, errNoRole},
 		{"claims are never read", map[string]any{"sub": "s-1", "claims": map[string]any{"cognito:preferred_role": role}},
-			Identity{Sub: "s-1"}, ErrNoRole},
-		{"a differently cased key is not the role", map[string]any{"PreferredRole": role, "sub": "s-1"},
-			Identity{Sub: "s-1"}, ErrNoRole},
-		{"a number is not converted", map[string]any{"preferredRole": role, "sub": 42.0}, Identity{Role: role}, ErrBadContext},
-		{"a malformed role is refused", map[string]any{"preferredRole": "admin", "sub": "s-1"},
-			Identity{Role: "admin", Sub: "s-1"}, ErrBadRole},
+			Identity{Sub: "s-1"}, errNoRole},
+		{"a differently cased key is not the role", map[string]any{"PreferredRole": role, "Roles": role, "sub": "s-1"},
+			Identity{Sub: "s-1"}, errNoRole},
+		{"a number is not converted", map[string]any{"preferredRole": role, "sub": 42.0}, Identity{}, errBadContext},
+		{"a malformed role is refused", map[string]any{"preferredRole": "admin", "roles": "admin", "sub": "s-1"},
+			Identity{PreferredRole: "admin", Sub: "s-1"}, errBadRole},
+		{"a malformed preferred role is refused", map[string]any{"preferredRole": "admin", "roles": role, "sub": "s-1"},
+			Identity{PreferredRole: "admin", Roles: []string{role}, Sub: "s-1"}, errBadRole},
+		{"a preferred role outside roles is refused", map[string]any{"preferredRole": role + "x", "roles": role, "sub": "s-1"},
+			Identity{PreferredRole: role + "x", Roles: []string{role}, Sub: "s-1"}, errBadContext},
+		{"a preferred role without roles is refused", map[string]any{"preferredRole": role, "sub": "s-1"},
+			Identity{PreferredRole: role, Sub: "s-1"}, errBadContext},
+		{"roles without a preferred role ask for a choice", map[string]any{"preferredRole": "", "roles": role, "sub": "s-1"},
+			Identity{Roles: []string{role}, Sub: "s-1"}, errChooseRole},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := ParseIdentity(tt.ctx)
+			req := events.APIGatewayProxyRequest{RequestContext: events.APIGatewayProxyRequestContext{Authorizer: tt.ctx}}
+			got, _, err := readIdentity(req)
 			if !errors.Is(err, tt.wantErr) || (err == nil) != (tt.wantErr == nil) {
 				t.Fatalf("error = %v, want %v", err, tt.wantErr)
 			}
-			if got != tt.want {
+			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("identity = %+v, want %+v", got, tt.want)
 			}
 		})
 	}
 }
 
-func TestSessionName(t *testing.T) {
-	tests := []struct {
-		name string
-		id   Identity
-		want string
-	}{
-		{"a clean username is used as is", Identity{Username: "alice", Sub: "s-1"}, "alice"},
-		{"an email username is allowed", Identity{Username: "alice@example.com"}, "alice@example.com"},
-		{"spaces and other characters become dashes", Identity{Username: "Alice Smith/ops"}, "Alice-Smith-ops"},
-		{"a non-ASCII letter becomes one dash", Identity{Username: "jos\u00e9"}, "jos-"},
-		{"a long username is cut to 64", Identity{Username: strings.Repeat("x", 100)}, strings.Repeat("x", 64)},
-		{"a one-letter username falls back to the sub", Identity{Username: "a", Sub: "sub-1"}, "sub-1"},
-		{"no username uses the sub", Identity{Sub: "7c1f3e2a-5b4d"}, "7c1f3e2a-5b4d"},
-		{"no usable name at all uses a fixed one", Identity{Username: "a", Sub: "b"}, "rolegate-user"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := sessionName(tt.id); got != tt.want {
-				t.Errorf("sessionName = %q, want %q", got, tt.want)
+func TestOutcomeTable(t *testing.T) {
+	outcomes := map[string]int{"forbidden": 403, "not_found": 404, "method_not_allowed": 405, "sts_error": 502, "throttled": 503, "internal": 500}
+	req := events.APIGatewayProxyRequest{RequestContext: events.APIGatewayProxyRequestContext{RequestID: "r-1"}}
+	for _, r := range []*rejection{
+		errNoRole, errNoUser, errBadContext, errBadRole, errRoleNotAllowed, errAccessDenied, errNotFound, errMethod,
+		errSTS, errThrottled, errInternal, errChooseRole, errNotYourRole, errAmbiguousRole, errManyHeaders,
+	} {
+		t.Run(r.reason, func(t *testing.T) {
+			if outcomes[r.outcome] != r.status {
+				t.Errorf("outcome %q with status %d: not one of the bounded outcomes %v", r.outcome, r.status, outcomes)
+			}
+			resp := ErrorResponse(req, fmt.Errorf("%w: with detail", r))
+			want, _ := json.Marshal(errorBody{r.message, "r-1"})
+			if resp.StatusCode != r.status || resp.Body != string(want) || resp.Headers["Content-Type"] != "application/json" {
+				t.Errorf("response %d %v %s, want %d %s", resp.StatusCode, resp.Headers, resp.Body, r.status, want)
+			}
+			if got := resp.Headers["Retry-After"] != ""; got != (r.status == 503) {
+				t.Errorf("Retry-After %q on a %d", resp.Headers["Retry-After"], r.status)
+			}
+			if got := resp.Headers["Allow"] != ""; got != (r.status == 405) {
+				t.Errorf("Allow %q on a %d", resp.Headers["Allow"], r.status)
 			}
 		})
 	}
-}
-
-func TestErrorOutcomes(t *testing.T) {
-	for _, o := range outcomes {
-		if got := classify(o.err); got.status != o.status {
-			t.Errorf("%v: status %d, want %d", o.err, got.status, o.status)
-		}
-	}
-	if got := classify(errors.New("surprise")); got.status != 500 || got.reason != "internal" {
-		t.Errorf("unknown error: %+v, want 500 internal", got)
+	if got := classify(errors.New("surprise")); got != errInternal {
+		t.Errorf("an unknown error is %+v, want internal", got)
 	}
 }

@@ -24,30 +24,27 @@ const stsTimeout = 5 * time.Second
 
 func main() {
 	logger := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	h, err := newHandler(logger)
+	if err != nil {
+		logger.Error("cannot start", "error", err.Error())
+		os.Exit(1)
+	}
+	lambda.Start(h.Handle)
+}
+
+func newHandler(logger *slog.Logger) (*backend.Handler, error) {
 	cfg, err := backend.ConfigFromEnv(os.Getenv)
 	if err != nil {
-		logger.Error("bad configuration", "error", err.Error())
-		os.Exit(1)
+		return nil, err
 	}
 	awsCfg, err := config.LoadDefaultConfig(context.Background(),
 		config.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(stsTimeout)))
 	if err != nil {
-		logger.Error("cannot load AWS configuration", "error", err.Error())
-		os.Exit(1)
-	}
-	assumer, err := backend.NewAssumer(cfg, awsCfg, sts.NewFromConfig(awsCfg))
-	if err != nil {
-		logger.Error("bad configuration", "error", err.Error())
-		os.Exit(1)
-	}
-	duration := cfg.SessionDuration
-	if duration == 0 {
-		duration = backend.DefaultSessionDuration
+		return nil, err
 	}
 	logger.Info("backend starting",
 		"allowedRoleArns", cfg.AllowedRoleARNs, // empty: the function's own account
 		"sourceIdentity", !cfg.DisableSourceIdentity,
-		"sessionDuration", duration.String())
-	h := &backend.Handler{Assumer: assumer, Logger: logger}
-	lambda.Start(h.Handle)
+		"sessionTags", !cfg.DisableSessionTags)
+	return backend.New(cfg, awsCfg, sts.NewFromConfig(awsCfg), backend.WithLogger(logger))
 }

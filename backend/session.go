@@ -1,0 +1,170 @@
+package backend
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/aws-sdk-go-v2/service/sts/types"
+	gocache "github.com/patrickmn/go-cache"
+
+	"github.com/rolegate/rolegate/internal/arn"
+)
+
+// AssumeRoleAPI is the part of the STS client the handler uses; *sts.Client
+// satisfies it. It must sign with the function's execution role.
+type AssumeRoleAPI interface {
+	AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, optFns ...func(*sts.Options)) (*sts.AssumeRoleOutput, error)
+}
+
+// refreshWindow is how long before expiry credentials stop being handed out:
+// user work started with them must not have them expire mid-call.
+const refreshWindow = time.Minute
+
+// session returns the cached credentials of (user, username, role), or new
+// ones. Each is an aws.CredentialsCache around an stscreds.AssumeRoleProvider:
+// it assumes the role on first use and again only when the credentials are
+// within refreshWindow of expiry, merging concurrent refreshes into one call.
+// The cache entry lives as long as credentials of a full SessionDuration are
+// handed out. When MaxSessions entries are live, the new session serves this
+// request uncached: a flood of users then costs one AssumeRole each, never
+// unbounded memory.
+func (h *Handler) session(id Identity) (*aws.CredentialsCache, error) {
+	// Control characters are refused in the context, so "\n" cannot be forged.
+	key := id.userID() + "\n" + id.Username + "\n" + id.Role
+	if v, ok := h.sessions.Get(key); ok {
+		return v.(*aws.CredentialsCache), nil
+	}
+	creds, err := h.newSession(id)
+	if err != nil {
+		return nil, err
+	}
+	if h.sessions.ItemCount() >= h.cfg.MaxSessions {
+		h.sessions.DeleteExpired() // ItemCount also counts expired entries
+		if h.sessions.ItemCount() >= h.cfg.MaxSessions {
+			return creds, nil
+		}
+	}
+	if h.sessions.Add(key, creds, gocache.DefaultExpiration) != nil {
+		if v, ok := h.sessions.Get(key); ok { // a concurrent request added it first: share its calls
+			return v.(*aws.CredentialsCache), nil
+		}
+	}
+	return creds, nil
+}
+
+// newSession checks what id puts into AssumeRole (a cached session has
+// passed the same checks) and builds the session's provider.
+func (h *Handler) newSession(id Identity) (*aws.CredentialsCache, error) {
+	switch user := id.userID(); {
+	case !h.cfg.DisableSourceIdentity && !validSessionString(user):
+		// SourceIdentity is what CloudTrail shows for every call of the
+		// session; a mangled sub would name the wrong person, so refuse.
+		return nil, fmt.Errorf("%w: sub is not usable as SourceIdentity", errBadContext)
+	case !h.cfg.DisableSessionTags && !validTagValue(user):
+		// a role's policy may scope users by this tag: never leave it out
+		return nil, fmt.Errorf("%w: sub is not usable as a session tag", errBadContext)
+	}
+	p := stscreds.NewAssumeRoleProvider(h.sts, id.Role, func(o *stscreds.AssumeRoleOptions) {
+		o.RoleSessionName = sessionName(id)
+		o.Duration = h.cfg.SessionDuration
+		if !h.cfg.DisableSourceIdentity {
+			o.SourceIdentity = aws.String(id.userID())
+		}
+		if !h.cfg.DisableSessionTags {
+			o.Tags = sessionTags(id)
+		}
+	})
+	return aws.NewCredentialsCache(metered{p, h.now}, func(o *aws.CredentialsCacheOptions) {
+		o.ExpiryWindow = refreshWindow
+	}), nil
+}
+
+// stsUse is what one request's AssumeRole calls cost, for its metrics. The
+// provider fills it in, possibly after a cancelled request stopped waiting.
+type stsUse struct {
+	mu      sync.Mutex
+	calls   int
+	latency time.Duration
+}
+
+type stsUseKey struct{}
+
+// metered is the AssumeRole provider, counting and timing each call into the
+// stsUse in the context of the request that made it. A request whose refresh
+// merged into another's made no call.
+type metered struct {
+	aws.CredentialsProvider
+	now func() time.Time
+}
+
+func (m metered) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	start := m.now()
+	creds, err := m.CredentialsProvider.Retrieve(ctx)
+	if u, ok := ctx.Value(stsUseKey{}).(*stsUse); ok {
+		u.mu.Lock()
+		u.calls++
+		u.latency += m.now().Sub(start)
+		u.mu.Unlock()
+	}
+	return creds, err
+}
+
+// sessionTags are the session tags of id: sub, which the handler has checked
+// fits, and username when it fits too. A role's policies can then scope each
+// user, as ${aws:PrincipalTag/sub}.
+func sessionTags(id Identity) []types.Tag {
+	tags := []types.Tag{{Key: aws.String("sub"), Value: aws.String(id.userID())}}
+	if id.Username != "" && validTagValue(id.Username) {
+		tags = append(tags, types.Tag{Key: aws.String("username"), Value: aws.String(id.Username)})
+	}
+	return tags
+}
+
+// validTagValue reports whether IAM accepts s as a tag value: at most 256
+// characters of [\p{L}\p{Z}\p{N}_.:/=+\-@].
+func validTagValue(s string) bool {
+	return utf8.RuneCountInString(s) <= 256 && !strings.ContainsFunc(s, func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.Is(unicode.Z, r) && !unicode.IsNumber(r) && !strings.ContainsRune("_.:/=+-@", r)
+	})
+}
+
+// sessionName derives the RoleSessionName from the username, else the user
+// id, keeping [\w+=,.@-] and replacing anything else with '-'. It only labels
+// the session in CloudTrail; SourceIdentity and the cache key carry the id.
+func sessionName(id Identity) string {
+	for _, s := range []string{id.Username, id.userID()} {
+		if n := sanitizeName(s); len(n) >= 2 {
+			return n
+		}
+	}
+	return "rolegate-user"
+}
+
+func sanitizeName(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if b.Len() == 64 {
+			break
+		}
+		if r < utf8.RuneSelf && arn.NameChar(byte(r)) {
+			b.WriteByte(byte(r))
+		} else {
+			b.WriteByte('-')
+		}
+	}
+	return b.String()
+}
+
+// validSessionString reports whether STS accepts s as a SourceIdentity:
+// 2 to 64 characters of [\w+=,.@-].
+func validSessionString(s string) bool {
+	return len(s) >= 2 && len(s) <= 64 && onlyBytes(s, arn.NameChar)
+}
