@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rolegate/rolegate/internal/testenv"
 )
 
 // lintFinding is one entry of `cfn-lint --format json`.
@@ -30,23 +32,12 @@ func (f lintFinding) String() string {
 	return fmt.Sprintf("%s %s line %d: %s (%v)", f.Rule.Id, f.Level, f.Location.Start.LineNumber, f.Message, f.Location.Path)
 }
 
-// cfnLintPath finds cfn-lint or fails the test: the checks must not pass by
-// silently not running.
-func cfnLintPath(t testing.TB) string {
-	t.Helper()
-	p, err := exec.LookPath("cfn-lint")
-	if err != nil {
-		t.Fatalf(`cfn-lint is not on PATH, so the CloudFormation checks cannot run; install it: pip install "cfn-lint==1.51.0"`)
-	}
-	return p
-}
-
 // cfnLint runs one cfn-lint process, with informational rules on, over
 // files (absolute paths), and returns the findings per file. One process for
 // many templates: its start-up is most of its cost.
 func cfnLint(t testing.TB, files ...string) map[string][]lintFinding {
 	t.Helper()
-	bin := cfnLintPath(t)
+	bin := testenv.MustHave(t, "cfn-lint")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	args := append([]string{"--format", "json", "--include-checks", "I", "--"}, files...)
@@ -126,7 +117,7 @@ func TestTemplateLintsClean(t *testing.T) {
 // new cfn-lint may add rules, which is welcome but should be a conscious step.
 func TestCfnLintVersion(t *testing.T) {
 	t.Parallel()
-	out, err := exec.Command(cfnLintPath(t), "--version").CombinedOutput()
+	out, err := exec.Command(testenv.MustHave(t, "cfn-lint"), "--version").CombinedOutput()
 	if err != nil {
 		t.Fatalf("cfn-lint --version: %v\n%s", err, out)
 	}

@@ -5,15 +5,20 @@
 #   make deploy  STACK=rolegate BUCKET=my-artifacts [options below]
 #   make smoke   STACK=rolegate [GROUP=admins]
 #   make destroy STACK=rolegate
-#   make cfn-lint                             offline: cfn-lint + project rules
+#   make cfn-lint                             offline: cfn-lint + project rules + Control Tower controls
 #
 # deploy options (each unset one keeps the stack's current value, or the
 # template's default on a new stack):
 #   AUTH_TTL=300               authorizer cache TTL in seconds (0..3600)
 #   STAGE=prod                 stage name
 #   PASSWORD_AUTH=true         allow USER_PASSWORD_AUTH (make smoke needs it)
-#   DELETION_PROTECTION=INACTIVE  let make destroy delete the user pool
-#   LOG_RETENTION=30           days of CloudWatch logs
+#   DELETION_PROTECTION=INACTIVE  let make destroy delete the user pool (a new
+#                              stack is always created INACTIVE, then set ACTIVE)
+#   USER_POOL_TIER=ESSENTIALS  Cognito feature plan (default LITE)
+#   ALARM_TOPIC=arn:...:sns:...  SNS topic the alarms notify
+#   EXECUTION_LOGS=ERROR       API Gateway execution logging (needs the account's
+#                              API Gateway CloudWatch role)
+#   LOG_RETENTION=30           days of CloudWatch logs (default 365)
 #   PARAMS="Key=Value ..."     any other parameter override
 # REGION=eu-west-1 picks the region; otherwise the aws CLI's own settings do.
 # S3_PREFIX=rolegate is the key prefix of the uploaded zips.
@@ -55,7 +60,13 @@ OVERRIDES = $(strip \
 	$(if $(PASSWORD_AUTH),EnablePasswordAuth=$(PASSWORD_AUTH)) \
 	$(if $(DELETION_PROTECTION),UserPoolDeletionProtection=$(DELETION_PROTECTION)) \
 	$(if $(LOG_RETENTION),LogRetentionDays=$(LOG_RETENTION)) \
+	$(if $(USER_POOL_TIER),UserPoolTier=$(USER_POOL_TIER)) \
+	$(if $(ALARM_TOPIC),AlarmTopicArn=$(ALARM_TOPIC)) \
+	$(if $(EXECUTION_LOGS),ExecutionLogLevel=$(EXECUTION_LOGS)) \
 	$(PARAMS))
+
+DEPLOY_ARGS = --stack-name $(STACK) --template-file $(PACKAGED) \
+	--capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags project=rolegate
 
 # The stack's physical ID of logical resource $(1), or a clear failure.
 stack-resource = $(AWS_CMD) cloudformation describe-stack-resource --stack-name $(STACK) \
@@ -89,13 +100,27 @@ package: aws-identity build ## upload the function zips, write build/packaged.ya
 # not reach the stage otherwise.
 deploy: package ## create or update the stack: make deploy STACK=<name> BUCKET=<bucket> [PASSWORD_AUTH=true ...]
 	@: $(call need,STACK,$(DEPLOY_USAGE))
-	@echo "$(STACK)" | grep -Eq '^[A-Za-z][-A-Za-z0-9]{0,55}$$' || { \
-		echo "deploy: STACK must be a letter then up to 55 letters, digits or dashes: group roles are named <STACK>-<group> (64 characters at most)" >&2; exit 1; }
-	@echo "deploy: stack $(STACK) from $(PACKAGED); CAPABILITY_NAMED_IAM because it creates the roles $(STACK)-admins and $(STACK)-readers"
+	@echo "$(STACK)" | grep -Eq '^[a-z][-a-z0-9]{0,37}$$' || { \
+		echo "deploy: STACK must be a lower-case letter then up to 37 lower-case letters, digits or dashes: group roles are named <STACK>-<region>-<group> (64 characters at most with the longest region names), and IAM role names ignore case" >&2; exit 1; }
+	@echo "deploy: stack $(STACK) from $(PACKAGED); CAPABILITY_NAMED_IAM because it creates the roles $(STACK)-<region>-admins and $(STACK)-<region>-readers"
 	@echo "deploy: parameter overrides: $(if $(OVERRIDES),$(OVERRIDES),none (new stack: template defaults; existing stack: current values))"
-	$(AWS_CMD) cloudformation deploy --stack-name $(STACK) --template-file $(PACKAGED) \
-		--capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags project=rolegate \
-		$(if $(OVERRIDES),--parameter-overrides $(OVERRIDES))
+	@status=$$($(AWS_CMD) cloudformation describe-stacks --stack-name $(STACK) --query 'Stacks[0].StackStatus' --output text 2>&1) || \
+	case $$status in *"does not exist"*) status=NEW;; *) echo "deploy: cannot read stack $(STACK): $$status" >&2; exit 1;; esac; \
+	case $$status in \
+	ROLLBACK_FAILED|ROLLBACK_COMPLETE|DELETE_FAILED|UPDATE_ROLLBACK_FAILED) \
+		echo "deploy: stack $(STACK) is $$status and cannot be updated: see docs/deploy.md, \"Recovering a stuck stack\"" >&2; exit 1;; \
+	esac; \
+	if [ "$$status" = NEW ]; then \
+		protect=$(or $(DELETION_PROTECTION),ACTIVE); \
+		echo "deploy: new stack: the user pool is created unprotected, so a failed create can roll back; deletion protection becomes $$protect once the stack is complete"; \
+		$(AWS_CMD) cloudformation deploy $(DEPLOY_ARGS) --parameter-overrides UserPoolDeletionProtection=INACTIVE $(filter-out UserPoolDeletionProtection=%,$(OVERRIDES)) || exit 1; \
+		if [ "$$protect" = ACTIVE ]; then \
+			echo "deploy: turn on the user pool's deletion protection"; \
+			$(AWS_CMD) cloudformation deploy $(DEPLOY_ARGS) --parameter-overrides UserPoolDeletionProtection=ACTIVE || exit 1; \
+		fi; \
+	else \
+		$(AWS_CMD) cloudformation deploy $(DEPLOY_ARGS) $(if $(OVERRIDES),--parameter-overrides $(OVERRIDES)) || exit 1; \
+	fi
 	@api=$$($(call stack-resource,Api)) && stage=$$($(call stack-resource,Stage)) && \
 	echo "deploy: aws apigateway create-deployment --rest-api-id $$api --stage-name $$stage (so the stage serves the API as now configured)" && \
 	$(AWS_CMD) apigateway create-deployment --rest-api-id "$$api" --stage-name "$$stage" \
@@ -113,9 +138,14 @@ destroy: aws-identity ## delete the stack, its users, roles, logs and data bucke
 		echo "destroy: if its users may go, first: make deploy STACK=$(STACK) BUCKET=<bucket> DELETION_PROTECTION=INACTIVE" >&2; \
 		exit 1; \
 	fi
-	@bucket=$$($(call stack-resource,DataBucket)) && \
-	echo "destroy: empty s3://$$bucket (CloudFormation cannot delete a bucket with objects)" && \
-	$(AWS_CMD) s3 rm "s3://$$bucket" --recursive
+	@bucket=$$($(call stack-resource,DataBucket)) || exit 1; \
+	echo "destroy: empty s3://$$bucket, every version (CloudFormation cannot delete a bucket with objects)"; \
+	while :; do \
+		batch=$$($(AWS_CMD) s3api list-object-versions --bucket "$$bucket" --max-items 1000 --output json \
+			--query '{Objects: [Versions, DeleteMarkers][][].{Key: Key, VersionId: VersionId}, Quiet: `true`}') || exit 1; \
+		case $$batch in *'"Key"'*) ;; *) break;; esac; \
+		$(AWS_CMD) s3api delete-objects --bucket "$$bucket" --delete "$$batch" >/dev/null || exit 1; \
+	done
 	@echo "destroy: delete stack $(STACK) and wait"
 	$(AWS_CMD) cloudformation delete-stack --stack-name $(STACK)
 	$(AWS_CMD) cloudformation wait stack-delete-complete --stack-name $(STACK)
@@ -125,9 +155,11 @@ smoke: aws-identity ## the AWS article's checks on a deployed stack: user in a g
 	@: $(call need,STACK,$(SMOKE_USAGE))
 	AWS="$(AWS_CMD)" bash deploy/smoke.sh $(STACK) $(or $(GROUP),admins)
 
-cfn-lint: ## cfn-lint (informational rules on) and the project rules over deploy/template.yaml, source and packaged
+cfn-lint: ## cfn-lint (informational rules on) on the source and packaged template, and the project rules
 	@command -v cfn-lint >/dev/null 2>&1 || { echo 'cfn-lint: not installed: pip install "cfn-lint==1.51.0"' >&2; exit 1; }
-	@echo "cfn-lint: $(TEMPLATE) (source form; W3002 'only works with package' is how it is meant to be used)"
+	@mkdir -p build
+	@echo "cfn-lint: project rules (go run ./cmd/rolegate-check), packaged form offline to build/packaged-offline.yaml"
+	$(GO) run ./cmd/rolegate-check -template $(TEMPLATE) -packaged build/packaged-offline.yaml
+	@echo "cfn-lint: $(TEMPLATE) (source form; W3002 'only works with package' is how it is meant to be used) and the packaged form"
 	cfn-lint --include-checks I --ignore-checks W3002 -- $(TEMPLATE)
-	@echo "cfn-lint: packaged form (written offline as aws cloudformation package would), project rules, planted mistakes"
-	$(GO) test -count=1 -run '^(TestTemplateLintsClean|TestTemplatePassesProjectRules|TestMutationsAreCaught|TestEveryRuleBites)$$' ./deploy/
+	cfn-lint --include-checks I -- build/packaged-offline.yaml

@@ -34,7 +34,7 @@ func statements(doc any) []statement {
 		raw = []any{s}
 	}
 	var out []statement
-	for _, r := range raw {
+	for _, r := range ifBranches(raw) {
 		sm, ok := r.(map[string]any)
 		if !ok {
 			out = append(out, statement{Allow: true, Actions: []string{"*"}, Resources: []any{"*"}})
@@ -62,6 +62,26 @@ func statements(doc any) []statement {
 			st.Principal = sm["NotPrincipal"]
 		}
 		out = append(out, st)
+	}
+	return out
+}
+
+// ifBranches replaces each {"Fn::If": [cond, a, b]} in raw by both a and b
+// (minus AWS::NoValue): a rule must hold whichever way the condition goes.
+func ifBranches(raw []any) []any {
+	var out []any
+	for _, r := range raw {
+		m, _ := r.(map[string]any)
+		f, ok := m["Fn::If"].([]any)
+		if !ok || len(m) != 1 || len(f) != 3 {
+			out = append(out, r)
+			continue
+		}
+		for _, b := range ifBranches(f[1:]) {
+			if name, ok := RefTarget(b); !ok || name != "AWS::NoValue" {
+				out = append(out, b)
+			}
+		}
 	}
 	return out
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/rolegate/rolegate/internal/moto/mototest"
+	"github.com/rolegate/rolegate/internal/testenv"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -77,10 +78,7 @@ func TestPackageRewritesCode(t *testing.T) {
 // template, so linting the offline form is linting what users deploy.
 func TestPackageMatchesAWSCLI(t *testing.T) {
 	t.Parallel()
-	awsCLI, err := exec.LookPath("aws")
-	if err != nil {
-		t.Fatal(`the aws CLI is not on PATH; install it: pip install awscli`)
-	}
+	awsCLI := testenv.MustHave(t, "aws")
 	srv := mototest.Start(t)
 
 	// The template's Code paths are relative to it: ../build/*.zip.

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/rolegate/rolegate/internal/moto/mototest"
+	"github.com/rolegate/rolegate/internal/testenv"
 
 	"github.com/rolegate/rolegate/internal/moto"
 )
@@ -29,9 +30,7 @@ import (
 // moto cannot create this template's API, so the API is a stand-in.)
 func TestSmokeScript(t *testing.T) {
 	t.Parallel()
-	if _, err := exec.LookPath("aws"); err != nil {
-		t.Fatal(`the aws CLI is not on PATH; install it: pip install awscli`)
-	}
+	testenv.MustHave(t, "aws")
 	srv := mototest.Start(t)
 
 	tests := []struct {

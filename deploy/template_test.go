@@ -91,8 +91,8 @@ func TestTemplateHelpers(t *testing.T) {
 	if len(auth) != 1 {
 		t.Fatalf("%d authorizers, want 1", len(auth))
 	}
-	if ttl, ok := tmpl.ResolveDefault(auth[0].Properties["AuthorizerResultTtlInSeconds"]); !ok || ttl != 300 {
-		t.Errorf("authorizer TTL resolves to %v, %v; want 300", ttl, ok)
+	if ttl, ok := tmpl.ResolveDefault(auth[0].Properties["AuthorizerResultTtlInSeconds"]); !ok || ttl != "300" {
+		t.Errorf("authorizer TTL resolves to %#v, %v; want \"300\"", ttl, ok)
 	}
 	if v, ok := tmpl.ResolveDefault(map[string]any{"Ref": "UserPool"}); ok {
 		t.Errorf("a resource Ref resolved to %v; only parameters have defaults", v)
@@ -106,7 +106,7 @@ func TestTemplateHelpers(t *testing.T) {
 	for _, r := range References(role.Properties["RoleName"]) {
 		got = append(got, r.Target)
 	}
-	if want := []string{"AWS::StackName"}; !reflect.DeepEqual(got, want) {
+	if want := []string{"AWS::StackName", "AWS::Region"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("RoleName references %v, want %v", got, want)
 	}
 	if got := SubVariables("a${X}b${!Literal}${Y.Arn}${AWS::Region}"); !reflect.DeepEqual(got, []string{"X", "Y.Arn", "AWS::Region"}) {

@@ -1,0 +1,151 @@
+package deploy
+
+import (
+	"regexp"
+	"strconv"
+)
+
+func (c *checker) logRetention(report reporter) {
+	for _, lg := range c.t.ResourcesOfType("AWS::Logs::LogGroup") {
+		if !c.positive(lg.Properties["RetentionInDays"]) {
+			report(lg.Name, "RetentionInDays must be set: without it logs are kept forever")
+		}
+	}
+}
+
+func (c *checker) functionLogging(report reporter) {
+	for _, f := range c.t.ResourcesOfType("AWS::Lambda::Function") {
+		lc, _ := f.Properties["LoggingConfig"].(map[string]any)
+		if lc["LogFormat"] != "JSON" {
+			report(f.Name, "LoggingConfig.LogFormat must be JSON, got %s", show(lc["LogFormat"]))
+		}
+		if lg, ok := RefTarget(lc["LogGroup"]); !ok || !c.isType(lg, "AWS::Logs::LogGroup") {
+			report(f.Name, "LoggingConfig.LogGroup must be !Ref a log group of this template (with retention), got %s", show(lc["LogGroup"]))
+		}
+	}
+}
+
+func (c *checker) functionRuntime(report reporter) {
+	for _, f := range c.t.ResourcesOfType("AWS::Lambda::Function") {
+		p := f.Properties
+		if p["Runtime"] != "provided.al2023" {
+			report(f.Name, "Runtime must be provided.al2023, got %s", show(p["Runtime"]))
+		}
+		if a := list(p["Architectures"]); len(a) != 1 || a[0] != "arm64" {
+			report(f.Name, "Architectures must be [arm64], got %v", a)
+		}
+		if p["Handler"] != "bootstrap" {
+			report(f.Name, "Handler must be bootstrap, got %s", show(p["Handler"]))
+		}
+		if m, ok := c.number(p["MemorySize"]); !ok || m != 128 {
+			report(f.Name, "MemorySize must be 128, got %s", show(p["MemorySize"]))
+		}
+		if t, ok := c.number(p["Timeout"]); !ok || t < 1 || t > 10 {
+			report(f.Name, "Timeout must be 1..10 seconds, got %s", show(p["Timeout"]))
+		}
+		if _, ok := c.fnRole[f.Name]; !ok {
+			report(f.Name, "Role must be !GetAtt <role of this template>.Arn, got %s", show(p["Role"]))
+		}
+		if tc, _ := p["TracingConfig"].(map[string]any); tc["Mode"] != "Active" {
+			report(f.Name, "TracingConfig.Mode must be Active (X-Ray), got %s", show(tc["Mode"]))
+		}
+	}
+}
+
+var mebibytes = regexp.MustCompile(`^([0-9]+)MiB$`)
+
+// memoryLimit: without GOMEMLIMIT the Go heap may grow to twice the live
+// data before it collects, past MemorySize, and Lambda kills the function.
+func (c *checker) memoryLimit(report reporter) {
+	for _, f := range c.t.ResourcesOfType("AWS::Lambda::Function") {
+		size, ok := c.number(f.Properties["MemorySize"])
+		if !ok {
+			continue // function-runtime
+		}
+		v, _ := env(f)["GOMEMLIMIT"].(string)
+		m := mebibytes.FindStringSubmatch(v)
+		if m == nil {
+			report(f.Name, "GOMEMLIMIT must be set in MiB (e.g. %dMiB for MemorySize %v), got %q", int(size*0.86), size, v)
+			continue
+		}
+		n, _ := strconv.Atoi(m[1])
+		if float64(n) < 0.8*size || float64(n) > 0.9*size {
+			report(f.Name, "GOMEMLIMIT %s is not 80..90%% of MemorySize %v MB: leave the runtime its share, and use the rest", v, size)
+		}
+	}
+}
+
+func (c *checker) metricsNamespace(report reporter) {
+	for _, f := range c.t.ResourcesOfType("AWS::Lambda::Function") {
+		ns, ok := c.t.ResolveDefault(env(f)["METRICS_NAMESPACE"])
+		if s, _ := ns.(string); !ok || s == "" {
+			report(f.Name, "METRICS_NAMESPACE must be set (a literal or !Ref a parameter with a Default), got %s", show(env(f)["METRICS_NAMESPACE"]))
+		}
+	}
+}
+
+func (c *checker) authorizerEnv(report reporter) {
+	for _, fn := range c.authFns {
+		f, _ := c.t.Resource(fn)
+		vars := env(f)
+		pool, ok := RefTarget(vars["USER_POOL_ID"])
+		if !ok || !c.isType(pool, "AWS::Cognito::UserPool") {
+			report(fn, "USER_POOL_ID must be !Ref the user pool, got %s", show(vars["USER_POOL_ID"]))
+			continue
+		}
+		client, ok := RefTarget(vars["APP_CLIENT_IDS"])
+		cr, found := c.t.Resource(client)
+		if !ok || !found || cr.Type != "AWS::Cognito::UserPoolClient" {
+			report(fn, "APP_CLIENT_IDS must be !Ref an app client, got %s", show(vars["APP_CLIENT_IDS"]))
+			continue
+		}
+		if p, _ := RefTarget(cr.Properties["UserPoolId"]); p != pool {
+			report(fn, "app client %s belongs to %s, not USER_POOL_ID's %s", client, p, pool)
+		}
+	}
+}
+
+// watched are the EMF metrics an operator must hear about: the metric, the
+// Outcome dimension's value, and which functions write it.
+var watched = []struct{ metric, outcome, writer string }{
+	{"Decisions", "error", "authorizer"},
+	{"Decisions", "unauthorized", "authorizer"},
+	{"Requests", "sts_error", "backend"},
+	{"Requests", "throttled", "backend"},
+}
+
+func (c *checker) alarms(report reporter) {
+	found := map[string]bool{}
+	for _, a := range c.t.ResourcesOfType("AWS::CloudWatch::Alarm") {
+		p := a.Properties
+		outcome := ""
+		for _, d := range list(p["Dimensions"]) {
+			if dm, _ := d.(map[string]any); dm["Name"] == "Outcome" {
+				outcome, _ = dm["Value"].(string)
+			}
+		}
+		metric, _ := p["MetricName"].(string)
+		found[metric+"/"+outcome] = true
+		for _, fn := range append(c.authFns, c.backendFns...) {
+			f, _ := c.t.Resource(fn)
+			if show(p["Namespace"]) != show(env(f)["METRICS_NAMESPACE"]) {
+				report(a.Name, "Namespace %s is not %s's METRICS_NAMESPACE %s: the alarm would watch nothing", show(p["Namespace"]), fn, show(env(f)["METRICS_NAMESPACE"]))
+			}
+		}
+		if p["TreatMissingData"] != "notBreaching" {
+			report(a.Name, "TreatMissingData must be notBreaching: no traffic is not an incident")
+		}
+		topic := false
+		for _, r := range References(p["AlarmActions"]) {
+			topic = topic || r.Target == "AlarmTopicArn"
+		}
+		if !topic {
+			report(a.Name, "AlarmActions must notify !Ref AlarmTopicArn when it is set")
+		}
+	}
+	for _, w := range watched {
+		if !found[w.metric+"/"+w.outcome] {
+			report(w.writer, "no alarm on %s with Outcome=%s", w.metric, w.outcome)
+		}
+	}
+}
