@@ -75,8 +75,7 @@ func BenchmarkAuthorizeFreshToken(b *testing.B) {
 	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "bench"})
 	for _, l := range benchLoggers {
 		b.Run(l.name, func(b *testing.B) {
-			h := authorizer.New(f.cfg, f.keys, authorizer.WithClock(f.clock.Now), authorizer.WithLogger(l.log()),
-				authorizer.WithDecisionCache(time.Nanosecond, authorizer.DefaultCacheEntries))
+			h := f.newHandler(b, authorizer.WithLogger(l.log()), authorizer.WithDecisionCache(time.Nanosecond, authorizer.DefaultCacheEntries))
 			for _, tok := range toks {
 				mustHandle(b, h, ctx, tok)
 			}
@@ -96,7 +95,7 @@ func BenchmarkAuthorizeCachedToken(b *testing.B) {
 	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "bench"})
 	for _, l := range benchLoggers {
 		b.Run(l.name, func(b *testing.B) {
-			h := authorizer.New(f.cfg, f.keys, authorizer.WithClock(f.clock.Now), authorizer.WithLogger(l.log()))
+			h := f.newHandler(b, authorizer.WithLogger(l.log()))
 			mustHandle(b, h, ctx, tok)
 			for b.Loop() {
 				mustHandle(b, h, ctx, tok)

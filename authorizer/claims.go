@@ -1,7 +1,7 @@
 package authorizer
 
 import (
-	"bytes"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -29,17 +29,6 @@ type claims struct {
 	Groups        []string `json:"cognito:groups"`
 	Roles         roleList `json:"cognito:roles"`
 	PreferredRole string   `json:"cognito:preferred_role"`
-
-	// Room for the usual few groups and roles: decoding an array into a
-	// slice reuses its capacity, so these cost no allocations of their own.
-	groups, roles [4]string
-}
-
-// newClaims returns empty claims ready to decode into.
-func newClaims() *claims {
-	c := new(claims)
-	c.Groups, c.Roles.arns = c.groups[:0], c.roles[:0]
-	return c
 }
 
 // verified is email_verified: true only for the JSON boolean true or the string
@@ -58,33 +47,26 @@ type roleList struct {
 	arns    []string
 }
 
-// UnmarshalJSON implements json.Unmarshaler (encoding/json; v2 uses UnmarshalJSONFrom).
-// null counts as present and empty, so it can never make a preferred role "listed".
+// UnmarshalJSON implements json.Unmarshaler. null counts as present and
+// empty, so it can never make a preferred role "listed".
 func (r *roleList) UnmarshalJSON(b []byte) error {
-	r.present, r.arns = true, r.arns[:0]
+	r.present, r.arns = true, nil
 	switch {
-	case bytes.Equal(b, []byte("null")):
-		r.arns = nil
+	case string(b) == "null":
 		return nil
 	case len(b) > 0 && b[0] == '"':
 		var s string
-		if err := unmarshal(b, &s); err != nil {
+		if err := json.Unmarshal(b, &s); err != nil {
 			return err
 		}
-		r.arns = splitRoles(r.arns, s)
+		for arn := range strings.SplitSeq(s, ",") {
+			if arn = strings.TrimSpace(arn); arn != "" {
+				r.arns = append(r.arns, arn)
+			}
+		}
 		return nil
 	}
-	return unmarshal(b, &r.arns)
-}
-
-// splitRoles appends the roles of the comma-separated form of cognito:roles to arns.
-func splitRoles(arns []string, s string) []string {
-	for arn := range strings.SplitSeq(s, ",") {
-		if arn = strings.TrimSpace(arn); arn != "" {
-			arns = append(arns, arn)
-		}
-	}
-	return arns
+	return json.Unmarshal(b, &r.arns)
 }
 
 // validator holds the claim rules fixed at construction.
@@ -99,29 +81,29 @@ type validator struct {
 func (v *validator) check(c *claims, now time.Time) error {
 	switch {
 	case c.Iss != v.issuer:
-		return ErrWrongIssuer
+		return errWrongIssuer
 	case c.TokenUse != "id":
 		// Access tokens carry no aud and no roles; named here, before aud, so the log says what they are.
-		return ErrWrongTokenUse
+		return errWrongTokenUse
 	case !slices.Contains(v.clients, c.Aud):
-		return ErrWrongAudience
+		return errWrongAudience
 	case c.Sub == "":
-		return fmt.Errorf("%w: sub", ErrMissingClaim)
+		return fmt.Errorf("%w: sub", errMissingClaim)
 	case c.Exp == 0:
-		return fmt.Errorf("%w: exp", ErrMissingClaim)
+		return fmt.Errorf("%w: exp", errMissingClaim)
 	case c.Iat == 0:
-		return fmt.Errorf("%w: iat", ErrMissingClaim)
+		return fmt.Errorf("%w: iat", errMissingClaim)
 	}
 	// Whole seconds on both sides: time.Unix would overflow on a far-future date, and for an
 	// integer date d and any instant x, d <= x exactly when d <= floor(x).
 	earliest, latest := now.Add(-v.skew).Unix(), now.Add(v.skew).Unix()
 	switch {
 	case c.Exp <= earliest:
-		return ErrExpired
+		return errExpired
 	case c.Iat > latest:
-		return ErrIssuedInFuture
+		return errIssuedInFuture
 	case c.Nbf != 0 && c.Nbf > latest:
-		return ErrNotYetValid
+		return errNotYetValid
 	}
 	return nil
 }
@@ -130,9 +112,9 @@ func (v *validator) check(c *claims, now time.Time) error {
 func role(c *claims) (string, error) {
 	switch {
 	case c.PreferredRole == "":
-		return "", ErrNoRole
+		return "", errNoRole
 	case c.Roles.present && !slices.Contains(c.Roles.arns, c.PreferredRole):
-		return "", ErrRoleNotListed
+		return "", errRoleNotListed
 	}
 	return c.PreferredRole, nil
 }

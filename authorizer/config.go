@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/rolegate/rolegate/internal/cognito"
 )
 
 // DefaultClockSkew is the leeway applied to exp, iat and nbf when CLOCK_SKEW is unset.
@@ -31,8 +33,9 @@ type Config struct {
 	ClockSkew time.Duration
 }
 
-// FromEnv reads the configuration through getenv (os.Getenv in main) and validates it.
-func FromEnv(getenv func(string) string) (Config, error) {
+// ConfigFromEnv reads the configuration through getenv (os.Getenv in main)
+// and validates it, reporting every problem at once.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	c := Config{
 		UserPoolID: strings.TrimSpace(getenv("USER_POOL_ID")),
 		JWKSURL:    strings.TrimSpace(getenv("JWKS_URL")),
@@ -44,28 +47,26 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			c.ClientIDs = append(c.ClientIDs, strings.TrimSpace(id))
 		}
 	}
+	var errs []error
 	if s := strings.TrimSpace(getenv("CLOCK_SKEW")); s != "" {
 		d, err := time.ParseDuration(s)
 		if err != nil {
-			return Config{}, fmt.Errorf("CLOCK_SKEW: %w", err)
+			errs = append(errs, fmt.Errorf("CLOCK_SKEW: %w", err))
 		}
 		c.ClockSkew = d
 	}
-	if err := c.Validate(); err != nil {
+	if err := errors.Join(append(errs, c.Validate())...); err != nil {
 		return Config{}, err
 	}
 	return c, nil
 }
 
-var (
-	poolIDPattern   = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+_[0-9A-Za-z]+$`)
-	clientIDPattern = regexp.MustCompile(`^[\w+]{1,128}$`)
-)
+var clientIDPattern = regexp.MustCompile(`^[\w+]{1,128}$`)
 
 // Validate reports every problem with c, joined, so a bad deployment fails its cold start once and loudly.
 func (c Config) Validate() error {
 	var errs []error
-	if !poolIDPattern.MatchString(c.UserPoolID) {
+	if !cognito.ValidPoolID(c.UserPoolID) {
 		errs = append(errs, fmt.Errorf("USER_POOL_ID %q: want <region>_<id>, e.g. us-east-1_AbCdEf123", c.UserPoolID))
 	}
 	if len(c.ClientIDs) == 0 {
@@ -115,31 +116,21 @@ func checkURL(s string) error {
 	return fmt.Errorf("%q: want an https URL", s)
 }
 
-// Region is the AWS region of the user pool, the part of UserPoolID before "_".
-func (c Config) Region() string {
-	region, _, _ := strings.Cut(c.UserPoolID, "_")
-	return region
-}
-
 // ExpectedIssuer is the exact iss a token must carry: Issuer when set, else
-// https://cognito-idp.<region>.amazonaws.com/<pool>.
+// the pool's, https://cognito-idp.<region>.<DNS suffix of its partition>/<pool>.
 func (c Config) ExpectedIssuer() string {
 	if c.Issuer != "" {
 		return c.Issuer
 	}
-	return c.defaultIssuer()
-}
-
-func (c Config) defaultIssuer() string {
-	return "https://cognito-idp." + c.Region() + ".amazonaws.com/" + c.UserPoolID
+	return cognito.Issuer(c.UserPoolID)
 }
 
 // KeySetURL is where the pool's keys are fetched: JWKSURL when set, else the
-// default issuer's /.well-known/jwks.json. ISSUER does not move the keys:
+// pool's issuer's /.well-known/jwks.json. ISSUER does not move the keys:
 // Cognito serves them from the cognito-idp host for both issuer forms.
 func (c Config) KeySetURL() string {
 	if c.JWKSURL != "" {
 		return c.JWKSURL
 	}
-	return c.defaultIssuer() + "/.well-known/jwks.json"
+	return cognito.JWKSURL(cognito.Issuer(c.UserPoolID))
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/rolegate/rolegate/authorizer"
 )
 
-func TestFromEnv(t *testing.T) {
+func TestConfigFromEnv(t *testing.T) {
 	base := map[string]string{"USER_POOL_ID": "eu-west-1_AbC123", "APP_CLIENT_IDS": "client1"}
 	tests := []struct {
 		name    string
@@ -24,8 +24,8 @@ func TestFromEnv(t *testing.T) {
 			if got := c.KeySetURL(); got != "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123/.well-known/jwks.json" {
 				t.Errorf("key set URL %q", got)
 			}
-			if c.Region() != "eu-west-1" || c.ClockSkew != 60*time.Second {
-				t.Errorf("region %q skew %v", c.Region(), c.ClockSkew)
+			if c.ClockSkew != 60*time.Second {
+				t.Errorf("skew %v", c.ClockSkew)
 			}
 		}},
 		{name: "app client ids are split and trimmed", env: map[string]string{"APP_CLIENT_IDS": " a1 , b2,c3 "}, check: func(t *testing.T, c authorizer.Config) {
@@ -44,8 +44,8 @@ func TestFromEnv(t *testing.T) {
 			}
 		}},
 		{name: "a GovCloud pool is accepted", env: map[string]string{"USER_POOL_ID": "us-gov-west-1_Xy9"}, check: func(t *testing.T, c authorizer.Config) {
-			if c.Region() != "us-gov-west-1" {
-				t.Errorf("region %q", c.Region())
+			if c.ExpectedIssuer() != "https://cognito-idp.us-gov-west-1.amazonaws.com/us-gov-west-1_Xy9" {
+				t.Errorf("issuer %q", c.ExpectedIssuer())
 			}
 		}},
 		{name: "CLOCK_SKEW is a Go duration", env: map[string]string{"CLOCK_SKEW": "30s"}, check: func(t *testing.T, c authorizer.Config) {
@@ -85,7 +85,7 @@ func TestFromEnv(t *testing.T) {
 			for k, v := range tt.env {
 				env[k] = v
 			}
-			c, err := authorizer.FromEnv(func(k string) string { return env[k] })
+			c, err := authorizer.ConfigFromEnv(func(k string) string { return env[k] })
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want one naming %s", err, tt.wantErr)

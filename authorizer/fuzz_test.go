@@ -68,8 +68,18 @@ func FuzzAuthorize(f *testing.F) {
 	})
 }
 
-// methodARNShape is the reference grammar stagePrefix must agree with.
-var methodARNShape = regexp.MustCompile(`^(arn:aws(-[a-z]+)*:execute-api:[a-z]+(-[a-z]+)+-[0-9]+:[0-9]{12}:[a-z0-9]+/[A-Za-z0-9_-]+)/([A-Z]{1,16}|\*)/[!-~]*$`)
+// methodARNShape is the reference grammar internal/arn's ParseMethod must agree with: groups 1 the stage ARN,
+// 2 the partition and 4 the region, each at most 32 bytes.
+var methodARNShape = regexp.MustCompile(`^(arn:(aws(-[a-z0-9]+)*):execute-api:([a-z]+(-[a-z]+)+-[0-9]+):[0-9]{12}:[a-z0-9]{1,64}/[A-Za-z0-9_-]{1,128})/([A-Z]{1,16}|\*)/[!-~]*$`)
+
+// wellShaped returns the stage ARN of a methodArn of the documented shape, or "".
+func wellShaped(methodArn string) string {
+	m := methodARNShape.FindStringSubmatch(methodArn)
+	if m == nil || len(m[2]) > 32 || len(m[4]) > 32 {
+		return ""
+	}
+	return m[1]
+}
 
 // FuzzMethodARN checks that any methodArn yields either an error or exactly the stage of an ARN of the documented
 // shape: never a wider resource.
@@ -89,21 +99,21 @@ func FuzzMethodARN(f *testing.F) {
 			}
 			return
 		}
-		m := methodARNShape.FindStringSubmatch(arn)
+		stage := wellShaped(arn)
 		if err != nil {
 			if err.Error() == "Unauthorized" {
 				t.Fatalf("a bad methodArn answered Unauthorized")
 			}
-			if m != nil {
+			if stage != "" {
 				t.Fatalf("a well-shaped methodArn was refused: %q", arn)
 			}
 			return
 		}
-		if m == nil {
+		if stage == "" {
 			t.Fatalf("methodArn %q of no known shape was allowed: %v", arn, resp.PolicyDocument.Statement[0].Resource)
 		}
-		if got := resp.PolicyDocument.Statement[0].Resource[0]; got != m[1]+"/*" {
-			t.Fatalf("resource %q, want %q", got, m[1]+"/*")
+		if got := resp.PolicyDocument.Statement[0].Resource[0]; got != stage+"/*" {
+			t.Fatalf("resource %q, want %q", got, stage+"/*")
 		}
 	})
 }

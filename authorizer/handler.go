@@ -3,7 +3,9 @@ package authorizer
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"time"
@@ -12,6 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	gocache "github.com/patrickmn/go-cache"
 
+	"github.com/rolegate/rolegate/internal/arn"
 	"github.com/rolegate/rolegate/jwks"
 )
 
@@ -26,9 +29,9 @@ type KeySource interface {
 const (
 	// DefaultCacheTTL bounds how long a decision is reused; never past the token's exp.
 	DefaultCacheTTL = 5 * time.Minute
-	// DefaultCacheEntries bounds the cache's memory: at most this many
-	// decisions, each keyed by a 32-byte digest and holding at most
-	// MaxCachedContextBytes of context.
+	// DefaultCacheEntries bounds how many decisions are cached, each keyed by
+	// a 32-byte digest of its token and holding at most MaxCachedContextBytes
+	// of context.
 	DefaultCacheEntries = 10000
 	// MaxCachedContextBytes bounds what one cached decision may hold: a
 	// decision whose context strings are longer (a user who padded their
@@ -38,20 +41,13 @@ const (
 
 // Handler answers API Gateway TOKEN authorizer events. Build it with New.
 type Handler struct {
-	keys   KeySource
-	stages stageParser
-	jws    jwsParser
-	v      validator
-	now    func() time.Time
-	log    *slog.Logger
-	// logs holds, per verdict, log with that verdict's outcome and reason and
-	// the cached flag already attached: the JSON handler formats With
-	// attributes once, so a decision's line only formats its per-request fields.
-	logs [len(verdicts)]struct{ fresh, cached *slog.Logger }
-
-	cache      *gocache.Cache // nil: every token is validated afresh
+	keys       KeySource
+	v          validator
+	now        func() time.Time
+	log        *slog.Logger
 	cacheTTL   time.Duration
 	maxEntries int
+	cache      *gocache.Cache // nil: every token is validated afresh
 }
 
 // Option configures a Handler.
@@ -63,25 +59,23 @@ func WithClock(now func() time.Time) Option { return func(h *Handler) { h.now = 
 // WithLogger sets where decisions are logged (default slog.Default()).
 func WithLogger(l *slog.Logger) Option { return func(h *Handler) { h.log = l } }
 
-// WithDecisionCache sets how long and how many decisions are cached by token.
+// WithDecisionCache sets how long and how many decisions are cached.
 // ttl <= 0 or entries <= 0 turns the cache off.
 func WithDecisionCache(ttl time.Duration, entries int) Option {
 	return func(h *Handler) { h.cacheTTL, h.maxEntries = ttl, entries }
 }
 
-// New returns a Handler for cfg verifying with keys. cfg must pass Validate:
-// New panics otherwise, since a misconfigured authorizer must not start.
-func New(cfg Config, keys KeySource, opts ...Option) *Handler {
+// New returns a Handler for cfg verifying with keys, or the reasons cfg is invalid.
+func New(cfg Config, keys KeySource, opts ...Option) (*Handler, error) {
 	if err := cfg.Validate(); err != nil {
-		panic("authorizer: invalid config: " + err.Error())
+		return nil, fmt.Errorf("authorizer: invalid config: %w", err)
+	}
+	if keys == nil {
+		return nil, errors.New("authorizer: no key source")
 	}
 	h := &Handler{
-		keys: keys,
-		v: validator{
-			issuer:  cfg.ExpectedIssuer(),
-			clients: slices.Clone(cfg.ClientIDs),
-			skew:    cfg.ClockSkew,
-		},
+		keys:       keys,
+		v:          validator{issuer: cfg.ExpectedIssuer(), clients: slices.Clone(cfg.ClientIDs), skew: cfg.ClockSkew},
 		now:        time.Now,
 		log:        slog.Default(),
 		cacheTTL:   DefaultCacheTTL,
@@ -90,72 +84,88 @@ func New(cfg Config, keys KeySource, opts ...Option) *Handler {
 	for _, o := range opts {
 		o(h)
 	}
-	for v, vd := range verdicts {
-		l := h.log.With(slog.String("outcome", string(vd.outcome)), slog.String("reason", vd.reason))
-		h.logs[v].fresh = l.With(slog.Bool("cached", false))
-		h.logs[v].cached = l.With(slog.Bool("cached", true))
-	}
 	if h.cacheTTL > 0 && h.maxEntries > 0 {
-		// Entries also carry their own exp, checked with h.now on every hit:
-		// go-cache's expiry runs on the wall clock, not the injected one.
+		// go-cache's janitor removes expired entries every minute. Its expiry
+		// runs on the wall clock, so a hit also checks exp on the injected one.
 		h.cache = gocache.New(h.cacheTTL, time.Minute)
 	}
-	return h
+	return h, nil
 }
 
-// Handle answers one TOKEN event. The only error messages it returns are
-// "Unauthorized" (API Gateway's 401) and "Internal error: <class>" (500).
-//
-// A response is shared with the decision cache, so that a cache hit costs no
-// allocation: callers must not modify it, its Context map or its policy (the
-// Lambda runtime only marshals it).
+// attempt is what one Handle call learnt.
+type attempt struct {
+	now    time.Time
+	stage  string    // arn:…:<apiId>/<stage> of the methodArn
+	d      *decision // set when the token is valid
+	cached bool
+	sub    string // set once the signature verified, even if the claims then failed
+	err    error  // why there is no decision
+}
+
+// Handle answers one TOKEN event with an Allow or Deny policy for the stage of
+// its methodArn. Its only errors are "Unauthorized" (API Gateway's 401) and
+// "Internal error: <reason>" (500). The response's Context is shared with the
+// decision cache: callers must not modify it (the Lambda runtime only marshals it).
 func (h *Handler) Handle(ctx context.Context, req events.APIGatewayCustomAuthorizerRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
-	now := h.now()
-	stage, err := h.stages.stageARN(req.MethodArn)
-	if err != nil {
-		return h.respond(ctx, now, "", nil, false, "", err)
+	a := attempt{now: h.now()}
+	h.decide(ctx, &a, req)
+	err := a.err
+	if err == nil {
+		err = a.d.deny
 	}
-	d, cached, sub, err := h.decide(ctx, now, stage, req.AuthorizationToken)
-	return h.respond(ctx, now, stage, d, cached, sub, err)
+	h.logDecision(ctx, &a, err)
+	switch {
+	case a.err == nil:
+		return a.d.response(a.stage), nil
+	case classify(a.err).outcome == unauthorized:
+		// The exact message API Gateway turns into 401; produced nowhere else.
+		return events.APIGatewayCustomAuthorizerResponse{}, errors.New("Unauthorized")
+	}
+	// The reason names the failure for whoever reads the Lambda error; it says nothing about keys or tokens.
+	return events.APIGatewayCustomAuthorizerResponse{}, errors.New("Internal error: " + classify(a.err).reason)
 }
 
-// decide returns the decision for authorizationToken, from the cache when it
-// can; a new decision comes with its response for stage. sub is set when the
-// signature verified, even if the claims then failed.
-func (h *Handler) decide(ctx context.Context, now time.Time, stage, authorizationToken string) (d *decision, cached bool, sub string, err error) {
-	tok, err := extractToken(authorizationToken)
+// decide fills a with the decision for req, from the cache when it can.
+func (h *Handler) decide(ctx context.Context, a *attempt, req events.APIGatewayCustomAuthorizerRequest) {
+	// A methodArn we do not understand must never widen into a policy.
+	m, err := arn.ParseMethod(req.MethodArn)
 	if err != nil {
-		return nil, false, "", err
+		a.err = fmt.Errorf("%w: %w", errBadMethodARN, err)
+		return
+	}
+	a.stage = m.StageARN()
+	tok, err := extractToken(req.AuthorizationToken)
+	if err != nil {
+		a.err = err
+		return
 	}
 	// Keyed by a digest, never the token: a key of fixed size whatever the token's.
 	sum := sha256.Sum256([]byte(tok))
 	key := string(sum[:])
 	if h.cache != nil {
-		if v, ok := h.cache.Get(key); ok {
-			// Past exp a cached decision is never served; the full check below
-			// still applies the clock skew, and the result is not cached again.
-			if d := v.(*decision); now.Unix() < d.exp {
-				return d, true, d.sub, nil
-			}
+		// Past exp a cached decision is never served; the full check below
+		// still applies the clock skew, and the result is not cached again.
+		if v, ok := h.cache.Get(key); ok && a.now.Unix() < v.(*decision).exp {
+			a.d, a.cached, a.sub = v.(*decision), true, v.(*decision).sub
+			return
 		}
 	}
 	c, err := h.verify(ctx, tok)
 	if err != nil {
-		return nil, false, "", err
+		a.err = err
+		return
 	}
-	if err := h.v.check(c, now); err != nil {
-		return nil, false, c.Sub, err
+	a.sub = c.Sub
+	if a.err = h.v.check(c, a.now); a.err != nil {
+		return
 	}
-	d = newDecision(c, stage)
-	if h.cache != nil {
-		h.store(key, d, now)
-	}
-	return d, false, d.sub, nil
+	a.d = newDecision(c)
+	h.store(key, a.d, a.now)
 }
 
 // verify parses tok, verifies its signature and decodes its claims, once.
 func (h *Handler) verify(ctx context.Context, tok string) (*claims, error) {
-	j, err := h.jws.parse(tok)
+	j, err := parseJWS(tok)
 	if err != nil {
 		return nil, err
 	}
@@ -165,79 +175,48 @@ func (h *Handler) verify(ctx context.Context, tok string) (*claims, error) {
 	if err := j.verify(ctx, h.keys); err != nil {
 		return nil, err
 	}
-	c := newClaims()
-	if err := unmarshal(j.payload, c); err != nil {
-		return nil, errors.Join(ErrMalformed, err)
+	var c claims
+	if err := json.Unmarshal(j.payload, &c); err != nil {
+		return nil, fmt.Errorf("%w: claims: %w", errMalformed, err)
 	}
-	return c, nil
+	return &c, nil
 }
 
 // store caches d under key until the earlier of the TTL and the token's exp.
 // A full cache, or a decision bigger than MaxCachedContextBytes, is not
 // stored: that token is validated afresh each time, which costs CPU, not memory.
 func (h *Handler) store(key string, d *decision, now time.Time) {
-	left := d.exp - now.Unix() // > 0: check passed
-	if left <= 0 || d.size > MaxCachedContextBytes || h.cache.ItemCount() >= h.maxEntries {
+	left := time.Duration(d.exp-now.Unix()) * time.Second
+	if h.cache == nil || left <= 0 || d.size > MaxCachedContextBytes || h.cache.ItemCount() >= h.maxEntries {
 		return
 	}
-	ttl := h.cacheTTL
-	if left < int64(ttl/time.Second) {
-		ttl = time.Duration(left) * time.Second
-	}
-	h.cache.Set(key, d, ttl)
-}
-
-// respond is the one place outcomes become API Gateway results, and the one
-// place a decision is logged.
-func (h *Handler) respond(ctx context.Context, now time.Time, stage string, d *decision, cached bool, sub string, err error) (events.APIGatewayCustomAuthorizerResponse, error) {
-	if err == nil && d.deny != nil {
-		err = d.deny
-	}
-	v := classify(err)
-	h.logDecision(ctx, now, v, d, cached, sub, err)
-	switch verdicts[v].outcome {
-	case outcomeAllow, outcomeDeny:
-		return d.response(stage), nil
-	case outcomeUnauthorized:
-		// The exact message API Gateway turns into 401; produced nowhere else.
-		return events.APIGatewayCustomAuthorizerResponse{}, errors.New("Unauthorized")
-	}
-	// The class names the failure for whoever reads the Lambda error; it says nothing about keys or tokens.
-	return events.APIGatewayCustomAuthorizerResponse{}, errors.New("Internal error: " + verdicts[v].reason)
+	h.cache.Set(key, d, min(h.cacheTTL, left))
 }
 
 // logDecision writes the one JSON line per decision: never the token.
-func (h *Handler) logDecision(ctx context.Context, now time.Time, v verdict, d *decision, cached bool, sub string, err error) {
-	log := h.logs[v].fresh
-	if cached {
-		log = h.logs[v].cached
+func (h *Handler) logDecision(ctx context.Context, a *attempt, err error) {
+	out, reason, level := allowed, "ok", slog.LevelInfo
+	if err != nil {
+		rej := classify(err)
+		out, reason = rej.outcome, rej.reason
 	}
-	level := slog.LevelInfo
-	if verdicts[v].outcome == outcomeError {
-		level = slog.LevelError
-	}
-	if !log.Enabled(ctx, level) {
-		return
-	}
-	if cached {
-		// A hit's line differs from the decision's other hits only in time and
-		// request id: its sub is formatted once, on the first.
-		log, sub = d.hitLogger(log), ""
-	}
-	var requestID string
+	var awsRequestID string
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
-		requestID = lc.AwsRequestID
+		awsRequestID = lc.AwsRequestID
 	}
-	// A Record built here rather than Logger.LogAttrs: that would walk the
-	// stack for a source location nobody reads, which costs more than a cache hit.
-	r := slog.NewRecord(now, level, "authorizer decision", 0)
-	if sub != "" {
-		r.AddAttrs(slog.String("sub", sub))
+	attrs := []slog.Attr{
+		slog.String("awsRequestId", awsRequestID),
+		slog.String("outcome", string(out)),
+		slog.String("reason", reason),
+		slog.Bool("cached", a.cached),
 	}
-	r.AddAttrs(slog.String("requestId", requestID))
-	if verdicts[v].outcome == outcomeError && err != nil {
+	if a.sub != "" {
+		attrs = append(attrs, slog.String("sub", a.sub))
+	}
+	if out == failed {
 		// Errors are ours to fix; their text names keys and URLs, never token bytes.
-		r.AddAttrs(slog.String("error", err.Error()))
+		level = slog.LevelError
+		attrs = append(attrs, slog.String("error", err.Error()))
 	}
-	_ = log.Handler().Handle(ctx, r)
+	h.log.LogAttrs(ctx, level, "authorizer decision", attrs...)
 }

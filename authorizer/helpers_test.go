@@ -109,11 +109,18 @@ func newFixture(t testing.TB, opts ...fixtureOption) *fixture {
 		keys = s.keySource(keys)
 	}
 	f.keys = &countingKeys{KeySource: keys}
-	f.h = authorizer.New(f.cfg, f.keys, append([]authorizer.Option{
-		authorizer.WithClock(f.clock.Now),
-		authorizer.WithLogger(slog.New(slog.NewJSONHandler(f.logs, nil))),
-	}, s.handler...)...)
+	f.h = f.newHandler(t, append([]authorizer.Option{authorizer.WithLogger(slog.New(slog.NewJSONHandler(f.logs, nil)))}, s.handler...)...)
 	return f
+}
+
+// newHandler returns a Handler on f's config, keys and clock, with opts.
+func (f *fixture) newHandler(t testing.TB, opts ...authorizer.Option) *authorizer.Handler {
+	t.Helper()
+	h, err := authorizer.New(f.cfg, f.keys, append([]authorizer.Option{authorizer.WithClock(f.clock.Now)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
 }
 
 // idToken mints a valid ID token for alice in group admins, after edit changes its claims.
@@ -165,8 +172,8 @@ func (f *fixture) authorize(t testing.TB, token, methodArn string) result {
 	if err := json.Unmarshal([]byte(lines[0]), &line); err != nil {
 		t.Fatalf("log line is not JSON: %v: %s", err, lines[0])
 	}
-	if got := line["requestId"]; got != "req-"+t.Name() {
-		t.Errorf("log requestId = %v, want the Lambda request id", got)
+	if got := line["awsRequestId"]; got != "req-"+t.Name() {
+		t.Errorf("log awsRequestId = %v, want the Lambda request id", got)
 	}
 	if token != "" && len(token) > 16 && strings.Contains(lines[0], token[len(token)/2:]) {
 		t.Errorf("log line carries part of the token: %s", lines[0])

@@ -57,7 +57,7 @@ func TestFullDecisionCacheStaysSmall(t *testing.T) {
 		}
 	}
 	allow(toks[n]) // keys fetched, first allocations made: then the cache is emptied
-	f.h = authorizer.New(f.cfg, f.keys, authorizer.WithClock(f.clock.Now), authorizer.WithLogger(slog.New(slog.DiscardHandler)))
+	f.h = f.newHandler(t, authorizer.WithLogger(slog.New(slog.DiscardHandler)))
 
 	before := heapAlloc()
 	for _, tok := range toks[:n] {

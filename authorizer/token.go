@@ -6,10 +6,10 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
-	"sync/atomic"
 
 	"github.com/rolegate/rolegate/jwks"
 )
@@ -24,22 +24,23 @@ const MaxTokenBytes = 8 << 10
 // else is refused; the JWT's own bytes are checked by parseJWS.
 func extractToken(s string) (string, error) {
 	if s == "" {
-		return "", ErrNoToken
+		return "", errNoToken
 	}
-	if len(s) > MaxTokenBytes+len("Bearer ") {
-		return "", ErrTooLarge
+	if len(s) > len("Bearer ")+MaxTokenBytes {
+		return "", errTooLarge
 	}
-	scheme, tok, found := strings.Cut(s, " ")
-	if !found {
-		tok = s
-	} else if !strings.EqualFold(scheme, "Bearer") {
-		return "", fmt.Errorf("%w: authorization scheme is not Bearer", ErrMalformed)
+	tok := s
+	if scheme, rest, found := strings.Cut(s, " "); found {
+		if !strings.EqualFold(scheme, "Bearer") {
+			return "", fmt.Errorf("%w: authorization scheme is not Bearer", errMalformed)
+		}
+		tok = rest
 	}
-	if len(tok) > MaxTokenBytes {
-		return "", ErrTooLarge
-	}
-	if tok == "" {
-		return "", fmt.Errorf("%w: empty bearer token", ErrMalformed)
+	switch {
+	case len(tok) > MaxTokenBytes:
+		return "", errTooLarge
+	case tok == "":
+		return "", fmt.Errorf("%w: empty bearer token", errMalformed)
 	}
 	return tok, nil
 }
@@ -61,7 +62,7 @@ type header struct {
 // present records that a member was in the JSON, whatever its value (null included).
 type present bool
 
-// UnmarshalJSON implements json.Unmarshaler (encoding/json; v2 uses UnmarshalJSONFrom).
+// UnmarshalJSON implements json.Unmarshaler.
 func (p *present) UnmarshalJSON([]byte) error {
 	*p = true
 	return nil
@@ -80,103 +81,64 @@ type jws struct {
 // so each part has exactly one encoding and a token cannot be re-spelled.
 var b64 = base64.RawURLEncoding.Strict()
 
-// jwsParser splits compact JWSs and decodes their parts. It remembers the
-// last header it decoded: a pool signs every token with its current key, so
-// consecutive tokens carry byte-identical headers, and comparing one costs
-// far less than decoding it again.
-type jwsParser struct {
-	last atomic.Pointer[knownHeader]
-}
-
-// knownHeader is a header's text as received and what it decodes to.
-type knownHeader struct {
-	text   string
-	header header
-}
-
-// parse splits tok into a compact JWS and decodes its parts.
-func (jp *jwsParser) parse(tok string) (jws, error) {
-	var j jws
-	h := strings.IndexByte(tok, '.')
-	p := h + 1 + strings.IndexByte(tok[h+1:], '.')
-	if h < 0 || p == h || strings.IndexByte(tok[p+1:], '.') >= 0 {
-		return j, fmt.Errorf("%w: not three parts", ErrMalformed)
+// parseJWS splits tok into a compact JWS and decodes its parts. An empty
+// signature is left for checkHeader: "alg":"none" is an algorithm problem.
+func parseJWS(tok string) (*jws, error) {
+	h, rest, _ := strings.Cut(tok, ".")
+	p, s, found := strings.Cut(rest, ".")
+	if !found || strings.Contains(s, ".") {
+		return nil, fmt.Errorf("%w: not three parts", errMalformed)
 	}
-	// An empty signature is left for checkHeader to refuse: "alg":"none" is an algorithm problem.
-	if h == 0 || p == h+1 {
-		return j, fmt.Errorf("%w: empty part", ErrMalformed)
+	if h == "" || p == "" {
+		return nil, fmt.Errorf("%w: empty part", errMalformed)
 	}
-	var err error
-	if j.header, err = jp.header(tok[:h]); err != nil {
-		return j, fmt.Errorf("%w: header: %w", ErrMalformed, err)
+	j := &jws{signed: tok[:len(h)+1+len(p)]}
+	hb, err := decodePart(h)
+	if err == nil {
+		err = json.Unmarshal(hb, &j.header)
 	}
-	// One buffer for the payload and the signature, decoded straight from tok.
-	buf := make([]byte, b64.DecodedLen(p-h-1)+b64.DecodedLen(len(tok)-p-1))
-	if j.payload, err = decodePart(&buf, tok[h+1:p]); err != nil {
-		return j, fmt.Errorf("%w: payload: %w", ErrMalformed, err)
+	if err != nil {
+		return nil, fmt.Errorf("%w: header: %w", errMalformed, err)
 	}
-	if j.sig, err = decodePart(&buf, tok[p+1:]); err != nil {
-		return j, fmt.Errorf("%w: signature: %w", ErrMalformed, err)
+	if j.payload, err = decodePart(p); err != nil {
+		return nil, fmt.Errorf("%w: payload: %w", errMalformed, err)
 	}
-	j.signed = tok[:p]
+	if j.sig, err = decodePart(s); err != nil {
+		return nil, fmt.Errorf("%w: signature: %w", errMalformed, err)
+	}
 	return j, nil
 }
 
-// header decodes a header part. Decoding is a pure function of the text, so
-// the remembered result is exactly what decoding again would give.
-func (jp *jwsParser) header(text string) (header, error) {
-	if k := jp.last.Load(); k != nil && k.text == text {
-		return k.header, nil
-	}
-	var h header
-	buf := make([]byte, b64.DecodedLen(len(text)))
-	b, err := decodePart(&buf, text)
-	if err != nil {
-		return h, err
-	}
-	if err := unmarshal(b, &h); err != nil {
-		return h, err
-	}
-	// A clone, not a slice of the token, which would keep all of it alive.
-	jp.last.Store(&knownHeader{text: strings.Clone(text), header: h})
-	return h, nil
-}
-
-// errLineBreak is why a part holding '\r' or '\n' is refused.
-var errLineBreak = errors.New("line break")
-
-// decodePart decodes src into the front of *buf and advances *buf past it.
-func decodePart(buf *[]byte, src string) ([]byte, error) {
-	n, err := b64.Decode(*buf, []byte(src)) // no copy: the compiler sees Decode only reads src
+// decodePart decodes one base64url part strictly.
+func decodePart(s string) ([]byte, error) {
+	b, err := b64.DecodeString(s)
 	if err != nil {
 		return nil, err
 	}
 	// The strict decoder refuses every byte outside the base64url alphabet but
 	// skips '\r' and '\n', which would let a re-spelled token decode the same.
 	// Such a part decodes to fewer bytes than its length implies.
-	if b64.EncodedLen(n) != len(src) {
-		return nil, errLineBreak
+	if b64.EncodedLen(len(b)) != len(s) {
+		return nil, errors.New("line break")
 	}
-	out := (*buf)[:n:n]
-	*buf = (*buf)[n:]
-	return out, nil
+	return b, nil
 }
 
 // checkHeader applies the header rules that need no key.
 func (j *jws) checkHeader() error {
 	h := &j.header
 	if h.Crit || h.JKU || h.X5U || h.JWK || h.X5C {
-		return ErrForbiddenHeader
+		return errForbiddenHeader
 	}
 	// Only RS256: refuses none, HS256 with the public key as secret (key confusion), and everything else.
 	if h.Alg != "RS256" {
-		return ErrAlgorithm
+		return errAlgorithm
 	}
 	if h.Kid == "" {
-		return fmt.Errorf("%w: no kid", ErrUnknownKey)
+		return fmt.Errorf("%w: no kid", errUnknownKey)
 	}
 	if len(j.sig) == 0 {
-		return fmt.Errorf("%w: empty signature", ErrMalformed)
+		return fmt.Errorf("%w: empty signature", errMalformed)
 	}
 	return nil
 }
@@ -186,30 +148,27 @@ func (j *jws) verify(ctx context.Context, keys KeySource) error {
 	k, err := keys.Key(ctx, j.header.Kid)
 	switch {
 	case errors.Is(err, jwks.ErrKeyNotFound):
-		return fmt.Errorf("%w: %w", ErrUnknownKey, err)
+		return fmt.Errorf("%w: %w", errUnknownKey, err)
 	case err != nil:
 		// Unavailable keys, a cancelled context, anything else: our problem, never the token's.
-		return fmt.Errorf("%w: %w", ErrKeysUnavailable, err)
+		return fmt.Errorf("%w: %w", errKeysUnavailable, err)
 	case k == nil || k.Public == nil || k.Public.N == nil:
-		return fmt.Errorf("%w: key source returned no key", ErrKeysUnavailable)
+		return fmt.Errorf("%w: key source returned no key", errKeysUnavailable)
 	}
 	// The JWK's alg, when it has one, must match the token's: RFC 7517 §4.4.
 	if k.Alg != "" && k.Alg != j.header.Alg {
-		return fmt.Errorf("%w: the key's alg differs", ErrAlgorithm)
+		return fmt.Errorf("%w: the key's alg differs", errAlgorithm)
 	}
 	if k.Public.N.BitLen() < 2048 {
-		return fmt.Errorf("%w: key under 2048 bits", ErrUnknownKey)
+		return fmt.Errorf("%w: key under 2048 bits", errUnknownKey)
 	}
 	// Exactly the modulus length: no leading-zero re-spellings of one signature.
 	if len(j.sig) != k.Public.Size() {
-		return fmt.Errorf("%w: signature length", ErrBadSignature)
+		return fmt.Errorf("%w: signature length", errBadSignature)
 	}
-	// Hashing takes a []byte: copying the signed bytes to the stack spares the
-	// heap a token-sized allocation per request (bigger tokens spill to the heap).
-	var stack [4 << 10]byte
-	sum := sha256.Sum256(append(stack[:0], j.signed...))
-	if err := rsa.VerifyPKCS1v15(k.Public, crypto.SHA256, sum[:], j.sig); err != nil {
-		return ErrBadSignature
+	sum := sha256.Sum256([]byte(j.signed))
+	if rsa.VerifyPKCS1v15(k.Public, crypto.SHA256, sum[:], j.sig) != nil {
+		return errBadSignature
 	}
 	return nil
 }

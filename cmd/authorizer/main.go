@@ -18,7 +18,7 @@ import (
 
 func main() {
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	cfg, err := authorizer.FromEnv(os.Getenv)
+	cfg, err := authorizer.ConfigFromEnv(os.Getenv)
 	if err != nil {
 		// A bad configuration fails the cold start, loudly, instead of every request.
 		log.Error("invalid configuration", "error", err)
@@ -34,5 +34,10 @@ func main() {
 		log.Warn("prefetching the key set failed; will retry on first request", "error", err)
 	}
 	cancel()
-	lambda.Start(authorizer.New(cfg, keys, authorizer.WithLogger(log)).Handle)
+	h, err := authorizer.New(cfg, keys, authorizer.WithLogger(log))
+	if err != nil {
+		log.Error("invalid configuration", "error", err)
+		os.Exit(1)
+	}
+	lambda.Start(h.Handle)
 }

@@ -116,7 +116,7 @@ func TestBootstrapUnderRIE(t *testing.T) {
 			var rec map[string]any
 			if json.Unmarshal([]byte(line), &rec) == nil && rec["msg"] == "authorizer decision" {
 				decisions++
-				if id, _ := rec["requestId"].(string); id == "" {
+				if id, _ := rec["awsRequestId"].(string); id == "" {
 					t.Errorf("decision without request id: %s", line)
 				}
 			}
