@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/rolegate/rolegate/internal/localstack"
+	"github.com/rolegate/rolegate/internal/rie"
 )
 
 func main() {
@@ -61,11 +62,7 @@ func repoPaths(fs *flag.FlagSet) func() (paths, error) {
 	template := fs.String("template", "", "CloudFormation template (default deploy/template.yaml of the repository)")
 	state := fs.String("state", "", "state directory for the issuer key and logs (default build/local of the repository)")
 	return func() (paths, error) {
-		cwd, err := os.Getwd()
-		if err != nil {
-			return paths{}, err
-		}
-		root, err := localstack.FindModuleRoot(cwd)
+		root, err := rie.ModuleRoot(context.Background())
 		if err != nil {
 			return paths{}, err
 		}

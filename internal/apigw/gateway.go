@@ -197,6 +197,11 @@ func (g *Gateway) fail(e gatewayError, id, outcome string) reply {
 	return reply{status: status, header: h, body: body, outcome: outcome, authz: "none"}
 }
 
+func (g *Gateway) failure(e gatewayError, id, outcome string) *reply {
+	rep := g.fail(e, id, outcome)
+	return &rep
+}
+
 func (g *Gateway) serve(r *http.Request, id string, start time.Time) reply {
 	path, ok := strings.CutPrefix(r.URL.Path, "/"+g.cfg.Stage)
 	if !ok || (path != "" && path[0] != '/') {
@@ -231,65 +236,65 @@ func (g *Gateway) serveRoute(q request) reply {
 	}
 	authzState := "none"
 	if q.route.Authorized {
-		methodArn := arn.Method{Partition: arn.PartitionOf(g.cfg.Region), Region: g.cfg.Region, AccountID: g.cfg.AccountID,
-			APIID: g.cfg.APIID, Stage: g.cfg.Stage, Verb: r.Method, Resource: strings.TrimPrefix(q.path, "/")}.String()
-		token, err := g.cfg.Identity.Token(r.Header)
-		if err != nil {
-			return g.fail(errResponseUnauthorized, q.id, "no_identity")
+		var fail *reply
+		if authzState, fail = g.authorize(&q); fail != nil {
+			fail.authz = authzState
+			return *fail
 		}
-		res, cached, rep, ok := g.authorize(r.Context(), token, methodArn, q.id)
-		authzState = "invoked"
-		if cached {
-			authzState = "cached"
-		}
-		if !ok {
-			rep.authz = authzState
-			return rep
-		}
-		q.authz = make(map[string]any, len(res.Context)+2)
-		for k, v := range res.Context {
-			q.authz[k] = v
-		}
-		q.authz["principalId"] = res.PrincipalID
-		latency := int64(0)
-		if !cached {
-			latency = res.latency.Milliseconds()
-		}
-		q.authz["integrationLatency"] = latency
 	}
 	rep := g.integrate(r.Context(), g.proxyEvent(q), q.id, firstAccept(r.Header))
 	rep.authz = authzState
 	return rep
 }
 
-// authorize runs (or reuses) the authorizer for token and evaluates its
-// policy for methodArn. This is the one place outcomes become statuses. When
-// ok is false, rep is the answer to send.
-func (g *Gateway) authorize(ctx context.Context, token, methodArn, id string) (res *AuthorizerResult, cached bool, rep reply, ok bool) {
+// authorize runs (or reuses) the authorizer for q's identity and evaluates
+// its policy for q's method, the one place outcomes become statuses. It
+// reports whether the authorizer ran or was cached, and, unless the request
+// is allowed, the answer to send; an allowed request gets its authorizer
+// context in q.authz.
+func (g *Gateway) authorize(q *request) (state string, fail *reply) {
+	token, err := g.cfg.Identity.Token(q.r.Header)
+	if err != nil {
+		return "none", g.failure(errResponseUnauthorized, q.id, "no_identity")
+	}
+	methodArn := arn.Method{Partition: arn.PartitionOf(g.cfg.Region), Region: g.cfg.Region, AccountID: g.cfg.AccountID,
+		APIID: g.cfg.APIID, Stage: g.cfg.Stage, Verb: q.r.Method, Resource: strings.TrimPrefix(q.path, "/")}.String()
+	ctx := q.r.Context()
 	res, cached, err := g.cache.do(ctx, token, func() (*AuthorizerResult, error) {
 		return g.invokeAuthorizer(ctx, token, methodArn)
 	})
+	state = "invoked"
 	if cached {
+		state = "cached"
 		g.authCacheHits.Add(1)
 	}
 	switch {
 	case errors.Is(err, ErrUnauthorized):
-		return nil, cached, g.fail(errResponseUnauthorized, id, "unauthorized"), false
+		return state, g.failure(errResponseUnauthorized, q.id, "unauthorized")
 	case errors.Is(err, ErrAuthorizerConfig):
-		g.d.Logger.Warn("authorizer response unusable", "apiRequestId", id, "error", err)
-		return nil, cached, g.fail(errResponseAuthorizerConfig, id, "authorizer_config"), false
+		g.d.Logger.Warn("authorizer response unusable", "apiRequestId", q.id, "error", err)
+		return state, g.failure(errResponseAuthorizerConfig, q.id, "authorizer_config")
 	case err != nil:
-		g.d.Logger.Warn("authorizer failed", "apiRequestId", id, "error", err)
-		return nil, cached, g.fail(errResponseAuthorizerFailure, id, "authorizer_failure"), false
+		g.d.Logger.Warn("authorizer failed", "apiRequestId", q.id, "error", err)
+		return state, g.failure(errResponseAuthorizerFailure, q.id, "authorizer_failure")
 	}
 	switch res.Policy.Evaluate(InvokeAction, methodArn) {
-	case Allow:
-		return res, cached, reply{}, true
 	case ExplicitDeny:
-		return nil, cached, g.fail(errResponseExplicitDeny, id, "explicit_deny"), false
-	default:
-		return nil, cached, g.fail(errResponseImplicitDeny, id, "implicit_deny"), false
+		return state, g.failure(errResponseExplicitDeny, q.id, "explicit_deny")
+	case ImplicitDeny:
+		return state, g.failure(errResponseImplicitDeny, q.id, "implicit_deny")
 	}
+	q.authz = make(map[string]any, len(res.Context)+2)
+	for k, v := range res.Context {
+		q.authz[k] = v
+	}
+	q.authz["principalId"] = res.PrincipalID
+	latency := int64(0)
+	if !cached {
+		latency = res.latency.Milliseconds()
+	}
+	q.authz["integrationLatency"] = latency
+	return state, nil
 }
 
 func (g *Gateway) invokeAuthorizer(ctx context.Context, token, methodArn string) (*AuthorizerResult, error) {

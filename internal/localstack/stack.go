@@ -1,7 +1,6 @@
 package localstack
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -11,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -311,31 +309,6 @@ func (p *prefixWriter) Write(b []byte) (int, error) {
 		}
 	}
 	return len(b), nil
-}
-
-// FindModuleRoot returns the directory of the go.mod above dir, so the
-// command works from any directory of the repository.
-func FindModuleRoot(dir string) (string, error) {
-	for d := dir; ; d = filepath.Dir(d) {
-		if fi, err := os.Stat(filepath.Join(d, "go.mod")); err == nil && !fi.IsDir() {
-			if b, err := os.ReadFile(filepath.Join(d, "go.mod")); err == nil && moduleIs(b, "github.com/rolegate/rolegate") {
-				return d, nil
-			}
-		}
-		if filepath.Dir(d) == d {
-			return "", fmt.Errorf("%s is not inside the rolegate repository", dir)
-		}
-	}
-}
-
-func moduleIs(gomod []byte, path string) bool {
-	sc := bufio.NewScanner(bytes.NewReader(gomod))
-	for sc.Scan() {
-		if f := strings.Fields(sc.Text()); len(f) == 2 && f[0] == "module" {
-			return f[1] == path
-		}
-	}
-	return false
 }
 
 // Welcome prints what runs where, and ready-to-paste curl lines with fresh

@@ -133,23 +133,6 @@ func TestPrefixWriterPrefixesWholeLines(t *testing.T) {
 	}
 }
 
-func TestFindModuleRoot(t *testing.T) {
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	root, err := FindModuleRoot(wd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(root, "deploy", "template.yaml")); err != nil {
-		t.Errorf("root %s has no deploy/template.yaml", root)
-	}
-	if _, err := FindModuleRoot(t.TempDir()); err == nil {
-		t.Error("a directory outside the repository was accepted")
-	}
-}
-
 func TestWelcomeShowsRoleChoice(t *testing.T) {
 	s := &Stack{URL: "http://127.0.0.1:3000/prod", Settings: DefaultSettings(), Issuer: newIssuer(t)}
 	var out strings.Builder

@@ -72,7 +72,7 @@ func Path() (string, error) {
 // `make build` does for Lambda (CGO_ENABLED=0, -tags lambda.norpc), into
 // dir/bootstrap, and returns the binary's path.
 func Build(ctx context.Context, pkg, dir string) (string, error) {
-	root, err := moduleRoot(ctx)
+	root, err := ModuleRoot(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -86,7 +86,10 @@ func Build(ctx context.Context, pkg, dir string) (string, error) {
 	return out, nil
 }
 
-func moduleRoot(ctx context.Context) (string, error) {
+// ModuleRoot returns the directory of the rolegate module's go.mod, found
+// from the working directory as the go command finds it, so builds and the
+// local tools work from any directory of the repository.
+func ModuleRoot(ctx context.Context) (string, error) {
 	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
 	if err != nil {
 		return "", fmt.Errorf("rie: locate module: %w", err)
