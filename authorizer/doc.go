@@ -1,13 +1,13 @@
 // Package authorizer is an API Gateway TOKEN authorizer for Amazon Cognito ID
 // tokens of one user pool. It verifies RS256 signatures against the pool's
 // JWKS, checks the claims strictly, and Allows the whole stage of the calling
-// API with the user's cognito:preferred_role in the context for the backend.
+// API with the user's validated roles in the context for the backend.
 //
 // It refuses every other algorithm, keys named by the token itself, access
 // tokens, and tokens of other pools or app clients: all of these get
 // "Unauthorized" (401). A valid token without a usable role gets a Deny (403).
 // When keys cannot be obtained, or methodArn is not understood, the answer is
-// an error (500). It never Allows on doubt.
+// an error (500). It never Allows on doubt: an error it cannot classify is a 500.
 //
 // Decisions where the standards leave room, all failing closed:
 //   - The token is the bare JWT or "Bearer <JWT>" (scheme in any case, one
@@ -22,14 +22,16 @@
 //     fraction or exponent is refused, and 0 or null counts as absent.
 //   - cognito:roles may be an array or a comma-separated string. When it is
 //     present (even null or empty) the preferred role must be listed in it.
-//   - Claims are decoded once, after the signature verifies, with
-//     encoding/json/v2 when built with GOEXPERIMENT=jsonv2 (duplicate members
-//     are then refused) and encoding/json otherwise.
+//   - email is passed on only when email_verified is true (the JSON boolean
+//     or the string "true"): users can change their own email.
+//   - Claims are decoded once, with encoding/json, after the signature
+//     verifies: duplicate members and member-name case only matter in bytes the
+//     pool signed.
 //
-// Valid decisions (Allow and Deny) are cached by token for at most
-// DefaultCacheTTL and never past the token's exp, read on the injected clock.
-// The policy is built for the stage of each request's methodArn (a decision
-// keeps the one it built last), so a token cached for one API never yields a
-// policy for another. A cache hit allocates nothing: the response it returns
-// is shared with the cache, and callers must not modify it.
+// Valid decisions (Allow and Deny) are cached by the SHA-256 digest of the
+// token for at most DefaultCacheTTL, never past the token's exp (read on the
+// injected clock), and never when they hold more than MaxCachedContextBytes:
+// a full cache stays a few MiB, whoever mints the tokens. The policy is built
+// for the stage of each request's methodArn, so a token cached for one API
+// never yields a policy for another.
 package authorizer

@@ -12,48 +12,31 @@ import (
 	"time"
 )
 
-// Defaults for Options fields left zero.
+// The cache's fixed rules.
 const (
-	DefaultTimeout            = 3 * time.Second
-	DefaultMinRefetchInterval = 10 * time.Second
-	DefaultRefreshInterval    = time.Hour
-	DefaultMaxBytes           = 150 << 10
+	// Timeout bounds one fetch, whatever the HTTP client's own timeout.
+	Timeout = 3 * time.Second
+	// MinRefetchInterval is the penalty box: lookups start at most one fetch per interval, however many unknown
+	// kids they see.
+	MinRefetchInterval = 10 * time.Second
+	// RefreshInterval is the age after which a lookup refreshes the set even though it knows the kid.
+	RefreshInterval = time.Hour
+	// MaxSetBytes caps the size of a key set response.
+	MaxSetBytes = 150 << 10
 )
 
-// Options configure a Cache. Zero fields take the defaults above.
-type Options struct {
-	// Client fetches the set. Default: a client with a DefaultTimeout timeout. A client without a timeout still gets
-	// DefaultTimeout per fetch, because a fetch that never ends would block every later refetch.
-	Client *http.Client
-	// Now is the clock. Default time.Now.
-	Now func() time.Time
-	// MinRefetchInterval is the penalty box: lookups start at most one fetch per interval, however many unknown kids
-	// they see.
-	MinRefetchInterval time.Duration
-	// RefreshInterval is the age after which a lookup refreshes the set even though it knows the kid.
-	RefreshInterval time.Duration
-	// MaxBytes caps the size of a key set response.
-	MaxBytes int64
-	// Logger receives one line per fetch and one debug line per skipped key. Default: discard.
-	Logger *slog.Logger
-}
-
-// Cache holds the key set of one JWKS URL. It is safe for concurrent use; lookups of known kids take no lock and
-// allocate nothing.
+// Cache holds the key set of one JWKS URL. It is safe for concurrent use; lookups of known kids take no lock.
 //
 // Fetches happen on Prefetch, when a lookup meets an unknown kid, and when a lookup finds the set older than
 // RefreshInterval. Lookups start at most one fetch per MinRefetchInterval (Prefetch, the owner's explicit call, is
 // not limited), and a lookup arriving while a fetch is running waits for that fetch instead of starting another.
-// A failed fetch keeps the last good set.
+// A failed fetch keeps the last good set. A redirect fails the fetch.
 type Cache struct {
-	url          string
-	client       *http.Client
-	now          func() time.Time
-	minRefetch   time.Duration
-	refreshEvery time.Duration
-	maxBytes     int64
-	fetchTimeout time.Duration
-	log          *slog.Logger
+	url     string
+	client  *http.Client
+	now     func() time.Time
+	log     *slog.Logger
+	onFetch func(error)
 
 	// set is replaced, never modified, so readers need no lock.
 	set atomic.Pointer[keySet]
@@ -76,43 +59,31 @@ type fetchCall struct {
 	err  error
 }
 
+// Option configures a Cache.
+type Option func(*Cache)
+
+// WithHTTPClient fetches with a copy of client (default: a client with a Timeout timeout). The copy refuses
+// redirects: keys come only from the configured URL.
+func WithHTTPClient(client *http.Client) Option {
+	return func(c *Cache) { c.client = client }
+}
+
+// WithClock sets the clock (default time.Now).
+func WithClock(now func() time.Time) Option { return func(c *Cache) { c.now = now } }
+
+// WithLogger sets where each fetch is logged (default: nowhere).
+func WithLogger(l *slog.Logger) Option { return func(c *Cache) { c.log = l } }
+
 // NewCache returns a Cache for the JWKS at url. It fetches nothing until Prefetch or the first Key.
-func NewCache(url string, o Options) *Cache {
-	c := &Cache{
-		url:          url,
-		now:          o.Now,
-		minRefetch:   o.MinRefetchInterval,
-		refreshEvery: o.RefreshInterval,
-		maxBytes:     o.MaxBytes,
-		log:          o.Logger,
+func NewCache(url string, opts ...Option) *Cache {
+	c := &Cache{url: url, client: &http.Client{Timeout: Timeout}, now: time.Now, log: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		o(c)
 	}
-	client := http.Client{Timeout: DefaultTimeout}
-	if o.Client != nil {
-		client = *o.Client // a copy: the caller's client keeps its own redirect policy
-	}
-	// Keys come only from the configured URL: a key host or proxy answering 3xx
-	// must not hand key selection to whatever URL it names (or downgrade to http).
-	client.CheckRedirect = refuseRedirect
+	client := *c.client // a copy: the caller's client keeps its own redirect policy
+	// A key host or proxy answering 3xx must not hand key selection to whatever URL it names (or downgrade to http).
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return errRedirect }
 	c.client = &client
-	c.fetchTimeout = c.client.Timeout
-	if c.fetchTimeout <= 0 {
-		c.fetchTimeout = DefaultTimeout
-	}
-	if c.now == nil {
-		c.now = time.Now
-	}
-	if c.minRefetch <= 0 {
-		c.minRefetch = DefaultMinRefetchInterval
-	}
-	if c.refreshEvery <= 0 {
-		c.refreshEvery = DefaultRefreshInterval
-	}
-	if c.maxBytes <= 0 {
-		c.maxBytes = DefaultMaxBytes
-	}
-	if c.log == nil {
-		c.log = slog.New(slog.DiscardHandler)
-	}
 	return c
 }
 
@@ -145,7 +116,7 @@ func (c *Cache) Key(ctx context.Context, kid string) (*Key, error) {
 	s := c.set.Load()
 	if s != nil {
 		if k, ok := s.keys[kid]; ok {
-			if c.now().Sub(s.fetched) < c.refreshEvery {
+			if c.now().Sub(s.fetched) < RefreshInterval {
 				return k, nil
 			}
 			return c.refreshed(ctx, kid, k)
@@ -232,7 +203,7 @@ func (c *Cache) startFetch(ctx context.Context, lookup bool) (call *fetchCall, s
 		if now.Before(c.nextFetch) {
 			return nil, false
 		}
-		c.nextFetch = now.Add(c.minRefetch)
+		c.nextFetch = now.Add(MinRefetchInterval)
 	}
 	call = &fetchCall{done: make(chan struct{})}
 	c.inflight = call
@@ -241,18 +212,16 @@ func (c *Cache) startFetch(ctx context.Context, lookup bool) (call *fetchCall, s
 }
 
 func (c *Cache) run(ctx context.Context, call *fetchCall) {
-	ctx, cancel := context.WithTimeout(ctx, c.fetchTimeout)
+	ctx, cancel := context.WithTimeout(ctx, Timeout)
 	defer cancel()
 	start := time.Now() // wall time for the log line; the injected clock may stand still
 	keys, err := c.download(ctx)
-	var set *keySet
 	c.mu.Lock()
 	if err == nil {
-		set = &keySet{keys: keys, fetched: c.now()}
-		c.set.Store(set)
+		call.set = &keySet{keys: keys, fetched: c.now()}
+		c.set.Store(call.set)
 	}
-	c.lastErr = err
-	call.set, call.err = set, err
+	c.lastErr, call.err = err, err
 	c.inflight = nil
 	c.mu.Unlock()
 	close(call.done)
@@ -260,19 +229,16 @@ func (c *Cache) run(ctx context.Context, call *fetchCall) {
 	ms := time.Since(start).Milliseconds()
 	if err != nil {
 		c.log.WarnContext(ctx, "jwks fetch failed; keeping the last good key set", "url", c.url, "ms", ms,
-			"have_set", c.set.Load() != nil, "error", err.Error())
+			"haveSet", c.set.Load() != nil, "error", err.Error())
 		return
 	}
 	c.log.InfoContext(ctx, "jwks fetched", "url", c.url, "ms", ms, "keys", len(keys))
 }
 
-// errRedirect is why a fetch answered with a redirect fails.
-var errRedirect = errors.New("jwks: redirect refused: keys come only from the configured URL")
-
-func refuseRedirect(*http.Request, []*http.Request) error { return errRedirect }
-
-// errTooLarge means the response passed Options.MaxBytes.
-var errTooLarge = errors.New("jwks: response larger than the size cap")
+var (
+	errRedirect = errors.New("jwks: redirect refused: keys come only from the configured URL")
+	errTooLarge = errors.New("jwks: response larger than the size cap")
+)
 
 // statusError is a non-200 answer.
 type statusError struct{ code int }
@@ -294,16 +260,12 @@ func (c *Cache) download(ctx context.Context) (map[string]*Key, error) {
 		return nil, &statusError{code: resp.StatusCode}
 	}
 	// One byte past the cap tells an oversized set from one that fills it exactly.
-	body, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBytes+1))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxSetBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("jwks: reading response: %w", err)
 	}
-	if int64(len(body)) > c.maxBytes {
-		return nil, fmt.Errorf("%w of %d bytes", errTooLarge, c.maxBytes)
+	if len(body) > MaxSetBytes {
+		return nil, fmt.Errorf("%w of %d bytes", errTooLarge, MaxSetBytes)
 	}
-	keys, skipped, err := parseSet(body)
-	for _, s := range skipped {
-		c.log.DebugContext(ctx, "jwks key skipped", "index", s.Index, "kid", s.Kid, "reason", s.Err.Error())
-	}
-	return keys, err
+	return ParseSet(body)
 }

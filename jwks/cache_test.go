@@ -19,15 +19,15 @@ import (
 	"github.com/rolegate/rolegate/jwks/jwkstest"
 )
 
-const window = 10 * time.Second
+const window = jwks.MinRefetchInterval
 
 // newCache returns a cache on iss with the clock clk and a client timeout of timeout (0: the default).
 func newCache(iss *jwkstest.Issuer, clk *clocktest.Clock, timeout time.Duration) *jwks.Cache {
-	o := jwks.Options{Now: clk.Now, MinRefetchInterval: window, RefreshInterval: time.Hour}
+	opts := []jwks.Option{jwks.WithClock(clk.Now)}
 	if timeout > 0 {
-		o.Client = &http.Client{Timeout: timeout}
+		opts = append(opts, jwks.WithHTTPClient(&http.Client{Timeout: timeout}))
 	}
-	return jwks.NewCache(iss.URL, o)
+	return jwks.NewCache(iss.URL, opts...)
 }
 
 func prefetch(t *testing.T, c *jwks.Cache) {
@@ -289,10 +289,10 @@ func TestCacheBadResponses(t *testing.T) {
 		wantErr func(err error) bool // nil: the fetch succeeds
 	}{
 		{"a body exactly at the size cap is read", func(t *testing.T, iss *jwkstest.Issuer) {
-			iss.SetBody(padTo(valid(iss), jwks.DefaultMaxBytes))
+			iss.SetBody(padTo(valid(iss), jwks.MaxSetBytes))
 		}, nil},
 		{"a body one byte over the size cap is refused", func(t *testing.T, iss *jwkstest.Issuer) {
-			iss.SetBody(padTo(valid(iss), jwks.DefaultMaxBytes+1))
+			iss.SetBody(padTo(valid(iss), jwks.MaxSetBytes+1))
 		}, func(err error) bool { return errors.Is(err, jwks.ErrTooLarge) }},
 		{"a megabyte body is refused", func(t *testing.T, iss *jwkstest.Issuer) {
 			iss.SetBody(bytes.Repeat([]byte("x"), 1<<20))
@@ -464,7 +464,7 @@ func BenchmarkParseSet(b *testing.B) {
 func prefetchedCache(b *testing.B) (*jwkstest.Issuer, *jwks.Cache) {
 	b.Helper()
 	iss := jwkstest.NewIssuer(b)
-	c := jwks.NewCache(iss.URL, jwks.Options{})
+	c := jwks.NewCache(iss.URL)
 	if err := c.Prefetch(context.Background()); err != nil {
 		b.Fatal(err)
 	}
@@ -489,7 +489,11 @@ func TestCacheRefusesRedirects(t *testing.T) {
 			clk := clocktest.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 			iss := jwkstest.NewIssuer(t)
 			attacker := jwkstest.NewIssuer(t, jwkstest.WithPoolID(iss.PoolID))
-			c := jwks.NewCache(iss.URL, jwks.Options{Now: clk.Now, MinRefetchInterval: window, Client: tt.client})
+			opts := []jwks.Option{jwks.WithClock(clk.Now)}
+			if tt.client != nil {
+				opts = append(opts, jwks.WithHTTPClient(tt.client))
+			}
+			c := jwks.NewCache(iss.URL, opts...)
 			if tt.held {
 				prefetch(t, c)
 			}

@@ -1,10 +1,10 @@
-// Package jwks fetches, caches and vets the JSON Web Key Set of an identity provider (Amazon Cognito), and mints
-// RS256 keys, key sets and tokens for local runs and tests.
+// Package jwks fetches, parses and caches the JSON Web Key Set of an identity provider (Amazon Cognito).
 //
 // It only ever hands out RSA signature keys fit for RS256 with a modulus of at least 2048 bits; every other key in a
 // set is skipped, and a set without one usable key is an error. Keys come only from the URL a Cache was built with:
-// it never sees a token, so nothing a token names (jku, x5u, jwk, x5c) can send it elsewhere. This is the only
-// package in rolegate that imports github.com/lestrrat-go/jwx.
+// it never sees a token, so nothing a token names (jku, x5u, jwk, x5c) can send it elsewhere, and it follows no
+// redirect. It holds no private keys and signs nothing (minting lives in internal/mint, for tests and local runs).
+// Besides internal/mint, it is the only package in rolegate that imports github.com/lestrrat-go/jwx, and only jwk.
 package jwks
 
 import (
@@ -54,68 +54,42 @@ var (
 	errKeyOps     = errors.New(`key_ops does not allow "verify"`)
 	errExponent   = errors.New("public exponent not an odd number from 3 to 2^31-1")
 	errModulus    = errors.New("modulus not an odd number of 2048 to 8192 bits")
-	errDuplicate  = errors.New("kid appears again with a different key")
 	errNoKeysList = errors.New(`no "keys" array`)
 )
 
-// ParseSet parses JWKS JSON into the usable keys it holds, by kid. Unusable keys are skipped. A kid that appears
-// more than once with different key material is dropped altogether (see parseSet); zero usable keys is an error
-// wrapping ErrNoUsableKey.
-func ParseSet(b []byte) (map[string]*Key, error) {
-	keys, _, err := parseSet(b)
-	return keys, err
-}
-
-// skippedKey records why the key at position Index of a set was not taken, for a debug log line.
-type skippedKey struct {
-	Index int
-	Kid   string
-	Err   error
-}
-
-// parseSet is ParseSet that also reports the skipped keys.
+// ParseSet parses JWKS JSON into the usable keys it holds, by kid. Unusable keys are skipped. Zero usable keys is
+// an error wrapping ErrNoUsableKey.
 //
 // Duplicate kids: identical copies collapse into one key, but a kid published with two different keys is dropped
 // altogether. Keeping "the first" would make the outcome depend on the order of an ambiguous document; refusing the
 // kid fails closed, and the provider's other keys stay usable.
-func parseSet(b []byte) (map[string]*Key, []skippedKey, error) {
+func ParseSet(b []byte) (map[string]*Key, error) {
 	var doc struct {
 		Keys []json.RawMessage `json:"keys"`
 	}
 	if err := json.Unmarshal(b, &doc); err != nil {
-		return nil, nil, fmt.Errorf("jwks: decoding key set: %w", err)
+		return nil, fmt.Errorf("jwks: decoding key set: %w", err)
 	}
 	if doc.Keys == nil {
-		return nil, nil, fmt.Errorf("jwks: decoding key set: %w", errNoKeysList)
+		return nil, fmt.Errorf("jwks: decoding key set: %w", errNoKeysList)
 	}
 	keys := make(map[string]*Key, len(doc.Keys))
 	conflicted := map[string]bool{}
-	var skipped []skippedKey
-	for i, raw := range doc.Keys {
+	for _, raw := range doc.Keys {
 		k, err := parseKey(raw)
-		if err != nil {
-			skipped = append(skipped, skippedKey{Index: i, Kid: kidOf(raw), Err: err})
-			continue
-		}
-		if conflicted[k.ID] {
-			skipped = append(skipped, skippedKey{Index: i, Kid: k.ID, Err: errDuplicate})
-			continue
-		}
-		if prev, ok := keys[k.ID]; ok {
-			if sameKey(prev, k) {
-				continue
-			}
+		switch {
+		case err != nil || conflicted[k.ID]:
+		case keys[k.ID] == nil:
+			keys[k.ID] = k
+		case !sameKey(keys[k.ID], k):
 			delete(keys, k.ID)
 			conflicted[k.ID] = true
-			skipped = append(skipped, skippedKey{Index: i, Kid: k.ID, Err: errDuplicate})
-			continue
 		}
-		keys[k.ID] = k
 	}
 	if len(keys) == 0 {
-		return nil, skipped, fmt.Errorf("%w (%d keys, all skipped)", ErrNoUsableKey, len(doc.Keys))
+		return nil, fmt.Errorf("%w (%d keys, all skipped)", ErrNoUsableKey, len(doc.Keys))
 	}
-	return keys, skipped, nil
+	return keys, nil
 }
 
 // parseKey applies the key rules to one JWK.
@@ -186,15 +160,4 @@ func exponentFits(e []byte) bool {
 
 func sameKey(a, b *Key) bool {
 	return a.Alg == b.Alg && a.Public.Equal(b.Public)
-}
-
-// kidOf digs the kid out of a JWK that failed the rules, for the log line only.
-func kidOf(raw []byte) string {
-	var v struct {
-		Kid string `json:"kid"`
-	}
-	if json.Unmarshal(raw, &v) != nil {
-		return ""
-	}
-	return v.Kid
 }

@@ -6,7 +6,6 @@ package main
 import (
 	"context"
 	"log/slog"
-	"net/http"
 	"os"
 	"time"
 
@@ -24,10 +23,7 @@ func main() {
 		log.Error("invalid configuration", "error", err)
 		os.Exit(1)
 	}
-	keys := jwks.NewCache(cfg.KeySetURL(), jwks.Options{
-		Client: &http.Client{Timeout: 3 * time.Second},
-		Logger: log,
-	})
+	keys := jwks.NewCache(cfg.KeySetURL(), jwks.WithLogger(log))
 	// Fetch at init, where the time is free; on failure the first request tries again.
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	if err := keys.Prefetch(ctx); err != nil {

@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -260,4 +262,23 @@ func residentBytes(t *testing.T, bin string) int64 {
 	}
 	t.Skip("cannot find the bootstrap's process in /proc")
 	return 0
+}
+
+// TestBootstrapLinks checks what the function links: jwx's key parsing through jwks, but not its JWS signing and
+// verifying (the authorizer parses tokens itself), no minting, and no testing package.
+func TestBootstrapLinks(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "-tags", "lambda.norpc", ".").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	deps := strings.Fields(string(out))
+	for _, forbidden := range []string{"github.com/lestrrat-go/jwx/v2/jws", "github.com/lestrrat-go/jwx/v2/jwt",
+		"github.com/rolegate/rolegate/internal/mint", "github.com/rolegate/rolegate/jwks/jwkstest", "testing"} {
+		if slices.Contains(deps, forbidden) {
+			t.Errorf("the bootstrap links %s", forbidden)
+		}
+	}
+	if !slices.Contains(deps, "github.com/lestrrat-go/jwx/v2/jwk") {
+		t.Error("the bootstrap does not link jwx/v2/jwk: is this test looking at the right package?")
+	}
 }

@@ -1,75 +1,36 @@
 package jwkstest
 
 import (
-	"crypto/rand"
-	"crypto/sha256"
 	"encoding/json"
-	"fmt"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/rolegate/rolegate/internal/cognito"
 	"github.com/rolegate/rolegate/internal/mint"
 )
 
 // IDClaims returns the claims of a Cognito ID token for user, issued now by the issuer's clock and valid for an
-// hour. With groups it adds cognito:groups, cognito:roles (one role per group, in order) and
-// cognito:preferred_role, the role of the first group: callers decide precedence by the order they pass.
-// The map is the caller's to edit before minting.
+// hour, as cognito.Token builds them. With groups it adds cognito:groups, cognito:roles (one role per group, in order)
+// and cognito:preferred_role, the role of the first group: each group's precedence is its position. The map is the
+// caller's to edit before minting.
 func (i *Issuer) IDClaims(user string, groups ...string) map[string]any {
-	now := i.now().Unix()
-	c := map[string]any{
-		"sub":              i.Sub(user),
-		"iss":              i.Issuer(),
-		"aud":              i.ClientID,
-		"token_use":        "id",
-		"auth_time":        now,
-		"iat":              now,
-		"exp":              now + int64(time.Hour/time.Second),
-		"cognito:username": user,
-		"email":            user + "@example.com",
-		"email_verified":   true,
-		"event_id":         randomUUID(),
-		"origin_jti":       randomUUID(),
-		"jti":              randomUUID(),
-	}
-	if len(groups) > 0 {
-		roles := make([]string, len(groups))
-		for n, g := range groups {
-			roles[n] = i.Role(g)
-		}
-		c["cognito:groups"] = append([]string(nil), groups...)
-		c["cognito:roles"] = roles
-		c["cognito:preferred_role"] = roles[0]
-	}
-	return c
+	return i.token(user, groups).IDClaims()
 }
 
 // AccessClaims returns the claims of a Cognito access token for user: token_use "access", client_id and scope, no
 // aud. The authorizer must refuse it.
-func (i *Issuer) AccessClaims(user string) map[string]any {
-	now := i.now().Unix()
-	return map[string]any{
-		"sub":        i.Sub(user),
-		"iss":        i.Issuer(),
-		"client_id":  i.ClientID,
-		"token_use":  "access",
-		"scope":      "aws.cognito.signin.user.admin",
-		"auth_time":  now,
-		"iat":        now,
-		"exp":        now + int64(time.Hour/time.Second),
-		"username":   user,
-		"event_id":   randomUUID(),
-		"origin_jti": randomUUID(),
-		"jti":        randomUUID(),
+func (i *Issuer) AccessClaims(user string) map[string]any { return i.token(user, nil).AccessClaims() }
+
+func (i *Issuer) token(user string, groups []string) cognito.Token {
+	t := cognito.Token{PoolID: i.PoolID, ClientID: i.ClientID, User: user, IssuedAt: i.now()}
+	for n, g := range groups {
+		t.Groups = append(t.Groups, cognito.Group{Name: g, Precedence: n, RoleARN: i.Role(g)})
 	}
+	return t
 }
 
 // Sub returns user's sub: UUID-shaped and the same for the same pool and user, so tests can predict it.
-func (i *Issuer) Sub(user string) string {
-	sum := sha256.Sum256([]byte(i.PoolID + "/" + user))
-	return formatUUID(sum[:16])
-}
+func (i *Issuer) Sub(user string) string { return cognito.Sub(i.PoolID, user) }
 
 // Role returns the role ARN the issuer gives group.
 func (i *Issuer) Role(group string) string {
@@ -144,17 +105,4 @@ func (i *Issuer) MintAlg(t testing.TB, alg string, claims map[string]any) string
 		t.Fatalf("jwkstest: minting: %v", err)
 	}
 	return tok
-}
-
-func randomUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
-	return formatUUID(b[:])
-}
-
-// formatUUID shapes 16 bytes as a version 4 UUID.
-func formatUUID(b []byte) string {
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }

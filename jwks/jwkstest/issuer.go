@@ -1,7 +1,8 @@
 // Package jwkstest is a stand-in Cognito user pool for tests, in the spirit of net/http/httptest: it mints RSA keys,
 // serves their JWKS on loopback, and mints Cognito-shaped ID and access tokens, well-formed or hostile.
 //
-// It serves keys and signs tokens; it verifies nothing. It builds on package jwks and never imports jwx itself.
+// It serves keys and signs tokens; it verifies nothing. Claims come from internal/cognito and keys and signatures
+// from internal/mint: it never imports jwx itself.
 package jwkstest
 
 import (
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rolegate/rolegate/internal/cognito"
 	"github.com/rolegate/rolegate/internal/mint"
 )
 
@@ -151,10 +153,9 @@ func (i *Issuer) serveJWKS(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(body)
 }
 
-// Issuer returns the iss of the pool's tokens, https://cognito-idp.<region>.amazonaws.com/<pool>.
-func (i *Issuer) Issuer() string {
-	return "https://cognito-idp." + i.Region + ".amazonaws.com/" + i.PoolID
-}
+// Issuer returns the iss of the pool's tokens, cognito.Issuer of the pool: https://cognito-idp.<region>.<DNS
+// suffix>/<pool>.
+func (i *Issuer) Issuer() string { return cognito.Issuer(i.PoolID) }
 
 // Now returns the issuer's clock reading.
 func (i *Issuer) Now() time.Time { return i.now() }
