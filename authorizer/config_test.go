@@ -28,6 +28,22 @@ func TestConfigFromEnv(t *testing.T) {
 				t.Errorf("skew %v", c.ClockSkew)
 			}
 		}},
+		{name: "a us-east-1 pool's issuer and keys are on amazonaws.com", env: map[string]string{"USER_POOL_ID": "us-east-1_AbC123"}, check: func(t *testing.T, c authorizer.Config) {
+			if got := c.ExpectedIssuer(); got != "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC123" {
+				t.Errorf("issuer %q", got)
+			}
+			if got := c.KeySetURL(); got != "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC123/.well-known/jwks.json" {
+				t.Errorf("key set URL %q", got)
+			}
+		}},
+		{name: "a cn-north-1 pool's issuer and keys are on amazonaws.com.cn", env: map[string]string{"USER_POOL_ID": "cn-north-1_AbC123"}, check: func(t *testing.T, c authorizer.Config) {
+			if got := c.ExpectedIssuer(); got != "https://cognito-idp.cn-north-1.amazonaws.com.cn/cn-north-1_AbC123" {
+				t.Errorf("issuer %q", got)
+			}
+			if got := c.KeySetURL(); got != "https://cognito-idp.cn-north-1.amazonaws.com.cn/cn-north-1_AbC123/.well-known/jwks.json" {
+				t.Errorf("key set URL %q", got)
+			}
+		}},
 		{name: "app client ids are split and trimmed", env: map[string]string{"APP_CLIENT_IDS": " a1 , b2,c3 "}, check: func(t *testing.T, c authorizer.Config) {
 			if !slices.Equal(c.ClientIDs, []string{"a1", "b2", "c3"}) {
 				t.Errorf("client ids %q", c.ClientIDs)

@@ -532,3 +532,32 @@ func TestEmailOnlyWhenVerified(t *testing.T) {
 		})
 	}
 }
+
+// TestPoolsInEachPartition: the default issuer follows the pool's partition, so a China pool's tokens
+// (iss on amazonaws.com.cn) are accepted there and a token naming the amazonaws.com form is not.
+func TestPoolsInEachPartition(t *testing.T) {
+	const (
+		usIssuer = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Pool1"
+		cnIssuer = "https://cognito-idp.cn-north-1.amazonaws.com.cn/cn-north-1_Pool1"
+		cnMethod = "arn:aws-cn:execute-api:cn-north-1:123456789012:abcdef1234/prod/GET/whoami"
+	)
+	for _, tt := range []struct {
+		name, pool, poolIssuer, tokenIssuer, methodArn, want string
+	}{
+		{"a us-east-1 pool accepts its amazonaws.com issuer", "us-east-1_Pool1", usIssuer, usIssuer, testMethodARN, "allow"},
+		{"a cn-north-1 pool accepts its amazonaws.com.cn issuer", "cn-north-1_Pool1", cnIssuer, cnIssuer, cnMethod, "allow"},
+		{"a cn-north-1 pool refuses the amazonaws.com form of its issuer", "cn-north-1_Pool1", cnIssuer,
+			"https://cognito-idp.cn-north-1.amazonaws.com/cn-north-1_Pool1", cnMethod, "unauthorized"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, func(s *fixtureSettings) { s.issuer = append(s.issuer, jwkstest.WithPoolID(tt.pool)) })
+			if got := f.cfg.ExpectedIssuer(); got != tt.poolIssuer || f.iss.Issuer() != tt.poolIssuer {
+				t.Fatalf("issuer %q (jwkstest: %q), want %q", got, f.iss.Issuer(), tt.poolIssuer)
+			}
+			r := f.authorize(t, f.idToken(t, func(c map[string]any) { c["iss"] = tt.tokenIssuer }), tt.methodArn)
+			if r.outcome() != tt.want {
+				t.Fatalf("outcome %q reason %q (%v), want %s", r.outcome(), r.reason(), r.err, tt.want)
+			}
+		})
+	}
+}
