@@ -58,9 +58,15 @@ func buildBootstraps(t *testing.T) (authorizer, backend string) {
 	return bootstraps.authorizer, bootstraps.backend
 }
 
+// testStack is a running stack and the functions' output so far.
+type testStack struct {
+	*Stack
+	logs *syncbuf.Buffer
+}
+
 // startTestStack starts the whole stack on a free port for the duration of
 // t, with the template's settings; everything stops even if t fails.
-func startTestStack(t *testing.T) *Stack {
+func startTestStack(t *testing.T) testStack {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("end to end: builds and runs the real functions")
@@ -94,7 +100,7 @@ func startTestStack(t *testing.T) *Stack {
 			t.Logf("function output:\n%s", logs.String())
 		}
 	})
-	return s
+	return testStack{s, logs}
 }
 
 // descendants lists the processes below pid, from Linux's /proc (empty
@@ -131,7 +137,7 @@ func stillRunning(pids []int) []string {
 	return alive
 }
 
-func (s *Stack) mint(t *testing.T, req TokenRequest) string {
+func (s testStack) mint(t *testing.T, req TokenRequest) string {
 	t.Helper()
 	claims, err := s.Settings.IDClaims(s.Issuer, req, time.Now())
 	if err != nil {
@@ -148,7 +154,7 @@ type whoami struct {
 	Arn, Account, UserID, Role, User string
 }
 
-func (s *Stack) call(t *testing.T, path string, header http.Header) (int, []byte) {
+func (s testStack) call(t *testing.T, path string, header http.Header) (int, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, s.URL+path, nil)
 	if err != nil {
@@ -164,6 +170,16 @@ func (s *Stack) call(t *testing.T, path string, header http.Header) (int, []byte
 	return resp.StatusCode, body
 }
 
+// roleName is the name of g's role, as X-Rolegate-Role may give it.
+func roleName(t *testing.T, g cognito.Group) string {
+	t.Helper()
+	r, err := arn.ParseRole(g.RoleARN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.Name
+}
+
 func bearer(tok string) http.Header { return http.Header{"Authorization": {"Bearer " + tok}} }
 
 func TestEndToEnd(t *testing.T) {
@@ -173,11 +189,7 @@ func TestEndToEnd(t *testing.T) {
 	admins, _ := s.Settings.Group("admins")
 	readers, _ := s.Settings.Group("readers")
 	assumed := func(g cognito.Group) string {
-		r, err := arn.ParseRole(g.RoleARN)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return "arn:aws:sts::" + r.AccountID + ":assumed-role/" + r.Name + "/"
+		return "arn:aws:sts::" + Deployment.AccountID + ":assumed-role/" + roleName(t, g) + "/"
 	}
 
 	alice := s.mint(t, TokenRequest{User: "alice", Groups: []string{"admins"}})
@@ -238,6 +250,12 @@ func TestEndToEnd(t *testing.T) {
 		}, status: 200, arn: assumed(readers) + "bob"},
 		{name: "bob smuggling the admins role in the query still gets readers",
 			path: "/whoami?preferredRole=" + admins.RoleARN + "&role=" + admins.RoleARN, header: bearer(bob), status: 200, arn: assumed(readers) + "bob"},
+		{name: "a member of both groups chooses the other group's role by name", path: "/whoami",
+			header: http.Header{"Authorization": {"Bearer " + both}, "X-Rolegate-Role": {roleName(t, readers)}}, status: 200, arn: assumed(readers) + "dana"},
+		{name: "a member of both groups chooses a role by its ARN, in a lower-case header", path: "/whoami",
+			header: http.Header{"Authorization": {"Bearer " + both}, "x-rolegate-role": {readers.RoleARN}}, status: 200, arn: assumed(readers) + "dana"},
+		{name: "bob cannot choose a role that is not his", path: "/whoami",
+			header: http.Header{"Authorization": {"Bearer " + bob}, "X-Rolegate-Role": {roleName(t, admins)}}, status: 403},
 		{name: "a user with no group smuggling a role is still denied", path: "/whoami?preferredRole=" + admins.RoleARN,
 			header: http.Header{"Authorization": {"Bearer " + nobody}, "X-Role": {admins.RoleARN}}, status: 403},
 	}
@@ -314,7 +332,7 @@ func TestEndToEnd(t *testing.T) {
 func TestLoadThroughTheStack(t *testing.T) {
 	s := startTestStack(t)
 	const users, requests = 4, 40
-	plan, err := PlanLoad(s, users, time.Now())
+	plan, err := PlanLoad(s.Stack, users, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
