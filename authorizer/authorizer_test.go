@@ -325,7 +325,30 @@ func TestHandleTokenRules(t *testing.T) {
 
 		// Roles.
 		{name: "a user without a preferred role is denied", token: func(t testing.TB, f *fixture) string { return f.iss.Mint(t, f.iss.IDClaims("bob")) }, want: "deny", reason: "no_role"},
-		{name: "an empty preferred role is denied", token: claims(func(c map[string]any) { c["cognito:preferred_role"] = "" }), want: "deny", reason: "no_role"},
+		{name: "roles with an empty preferred role (a precedence tie) are allowed", token: claims(func(c map[string]any) { c["cognito:preferred_role"] = "" }), want: "allow", reason: "ok"},
+		{name: "roles without a preferred role (a precedence tie) are allowed", token: claims(func(c map[string]any) { delete(c, "cognito:preferred_role") }), want: "allow", reason: "ok"},
+		{name: "an empty preferred role without roles is denied", token: claims(func(c map[string]any) {
+			c["cognito:preferred_role"] = ""
+			delete(c, "cognito:roles")
+		}), want: "deny", reason: "no_role"},
+		{name: "an empty cognito:roles without a preferred role is denied", token: claims(func(c map[string]any) {
+			c["cognito:roles"] = []string{}
+			delete(c, "cognito:preferred_role")
+		}), want: "deny", reason: "no_role"},
+		{name: "a role that is an IAM user's ARN is denied", token: claims(func(c map[string]any) {
+			c["cognito:roles"] = append(c["cognito:roles"].([]string), "arn:aws:iam::123456789012:user/alice")
+		}), want: "deny", reason: "bad_role"},
+		{name: "a wildcard role is denied", token: claims(func(c map[string]any) {
+			c["cognito:roles"] = append(c["cognito:roles"].([]string), "arn:aws:iam::123456789012:role/*")
+		}), want: "deny", reason: "bad_role"},
+		{name: "a role ARN with a comma, the context's separator, is denied", token: claims(func(c map[string]any) {
+			c["cognito:roles"] = append(c["cognito:roles"].([]string), "arn:aws:iam::123456789012:role/x,y")
+		}), want: "deny", reason: "bad_role"},
+		{name: "a preferred role that is not a role ARN, without cognito:roles, is denied", token: claims(func(c map[string]any) {
+			c["cognito:preferred_role"] = "admin"
+			delete(c, "cognito:roles")
+		}), want: "deny", reason: "bad_role"},
+		{name: "a preferred role of an empty string-form cognito:roles is denied", token: raw(rs256(""), claim("cognito:roles", `""`)), want: "deny", reason: "role_not_listed"},
 		{name: "a preferred role missing from cognito:roles is denied", token: claims(func(c map[string]any) {
 			c["cognito:preferred_role"] = "arn:aws:iam::123456789012:role/root"
 		}), want: "deny", reason: "role_not_listed"},

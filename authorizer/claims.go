@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/rolegate/rolegate/internal/arn"
 )
 
 // claims are the ID token claims the authorizer uses, decoded once, after the
@@ -108,13 +110,27 @@ func (v *validator) check(c *claims, now time.Time) error {
 	return nil
 }
 
-// role returns the preferred role of a valid token, or why there is none usable.
-func role(c *claims) (string, error) {
-	switch {
-	case c.PreferredRole == "":
-		return "", errNoRole
-	case c.Roles.present && !slices.Contains(c.Roles.arns, c.PreferredRole):
-		return "", errRoleNotListed
+// roles returns the roles a valid token's user may run with, and the preferred
+// one among them: "" when Cognito set none (groups tied on precedence). The
+// roles are cognito:roles, or the preferred role alone when that claim is
+// absent. Every one must be an IAM role ARN without ',' (the context list's
+// separator, which IAM allows in names): one bad role denies the token, since
+// the pool that signed it is misconfigured.
+func roles(c *claims) (preferred string, all []string, err error) {
+	all = c.Roles.arns
+	if !c.Roles.present && c.PreferredRole != "" {
+		all = []string{c.PreferredRole}
 	}
-	return c.PreferredRole, nil
+	switch {
+	case c.Roles.present && c.PreferredRole != "" && !slices.Contains(all, c.PreferredRole):
+		return "", nil, errRoleNotListed
+	case len(all) == 0:
+		return "", nil, errNoRole
+	}
+	for _, r := range all {
+		if _, err := arn.ParseRole(r); err != nil || strings.Contains(r, ",") {
+			return "", nil, fmt.Errorf("%w (%d bytes)", errBadRole, len(r))
+		}
+	}
+	return c.PreferredRole, all, nil
 }

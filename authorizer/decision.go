@@ -21,12 +21,12 @@ type decision struct {
 // carries who was refused, never a role.
 func newDecision(c *claims) *decision {
 	d := &decision{sub: c.Sub, exp: c.Exp, ctx: map[string]any{"sub": c.Sub, "username": c.Username}}
-	if role, err := role(c); err != nil {
+	if preferred, all, err := roles(c); err != nil {
 		d.deny = err
 	} else {
 		d.ctx["groups"] = strings.Join(c.Groups, ",")
-		d.ctx["preferredRole"] = role
-		d.ctx["roles"] = strings.Join(c.Roles.arns, ",")
+		d.ctx["preferredRole"] = preferred
+		d.ctx["roles"] = strings.Join(all, ",")
 		// Users can change their own email: only a verified one is passed on as theirs.
 		if c.Email != "" && bool(c.EmailVerified) {
 			d.ctx["email"] = c.Email

@@ -22,6 +22,13 @@
 //     fraction or exponent is refused, and 0 or null counts as absent.
 //   - cognito:roles may be an array or a comma-separated string. When it is
 //     present (even null or empty) the preferred role must be listed in it.
+//     Without it, the preferred role is the only role. No role at all is a Deny.
+//   - Without a preferred role (Cognito sets none when groups tie on
+//     precedence) the roles are still Allowed, with preferredRole "": the
+//     backend makes the caller choose one.
+//   - Every role must be an IAM role ARN without ',' (the separator of the
+//     context's roles, though IAM allows it in names); one that is not denies
+//     the whole token, rather than guessing which roles the pool meant.
 //   - email is passed on only when email_verified is true (the JSON boolean
 //     or the string "true"): users can change their own email.
 //   - Claims are decoded once, with encoding/json, after the signature

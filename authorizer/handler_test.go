@@ -561,3 +561,35 @@ func TestPoolsInEachPartition(t *testing.T) {
 		})
 	}
 }
+
+// TestRolesInTheContext: the context carries every validated role, comma-separated, and the preferred one, which
+// is empty when Cognito set none (groups tied on precedence): the backend then asks the caller to choose.
+func TestRolesInTheContext(t *testing.T) {
+	for _, tt := range []struct {
+		name           string
+		edit           func(map[string]any)
+		preferred, all func(f *fixture) string
+	}{
+		{"the preferred role is the first group's", nil,
+			func(f *fixture) string { return f.iss.Role("admins") },
+			func(f *fixture) string { return f.iss.Role("admins") + "," + f.iss.Role("readers") }},
+		{"a precedence tie leaves the preferred role empty and lists the roles", func(c map[string]any) { delete(c, "cognito:preferred_role") },
+			func(*fixture) string { return "" },
+			func(f *fixture) string { return f.iss.Role("admins") + "," + f.iss.Role("readers") }},
+		{"without cognito:roles the preferred role is the only one", func(c map[string]any) { delete(c, "cognito:roles") },
+			func(f *fixture) string { return f.iss.Role("admins") },
+			func(f *fixture) string { return f.iss.Role("admins") }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			r := f.authorize(t, f.idToken(t, tt.edit), testMethodARN)
+			mustAllow(t, r)
+			if got, ok := r.resp.Context["preferredRole"]; !ok || got != tt.preferred(f) {
+				t.Errorf("preferredRole = %v (present %v), want %q", got, ok, tt.preferred(f))
+			}
+			if got := r.resp.Context["roles"]; got != tt.all(f) {
+				t.Errorf("roles = %v, want %q", got, tt.all(f))
+			}
+		})
+	}
+}

@@ -41,6 +41,7 @@ var (
 	errMissingClaim    = &rejection{unauthorized, "missing_claim"}
 	errNoRole          = &rejection{denied, "no_role"}
 	errRoleNotListed   = &rejection{denied, "role_not_listed"}
+	errBadRole         = &rejection{denied, "bad_role"}
 	errKeysUnavailable = &rejection{failed, "keys_unavailable"}
 	errBadMethodARN    = &rejection{failed, "bad_method_arn"}
 	errInternal        = &rejection{failed, "internal"}

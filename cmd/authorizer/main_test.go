@@ -98,6 +98,19 @@ func TestBootstrapUnderRIE(t *testing.T) {
 		})
 	}
 
+	t.Run("a precedence tie is allowed with every role and no preferred role", func(t *testing.T) {
+		c := iss.IDClaims("carol", "admins", "readers")
+		delete(c, "cognito:preferred_role") // what Cognito sends when the groups share a precedence
+		var resp events.APIGatewayCustomAuthorizerResponse
+		if body := invoke(t, iss.Mint(t, c)); json.Unmarshal(body, &resp) != nil || len(resp.PolicyDocument.Statement) != 1 ||
+			resp.PolicyDocument.Statement[0].Effect != "Allow" {
+			t.Fatalf("body %s, want an Allow", body)
+		}
+		if p, ok := resp.Context["preferredRole"]; !ok || p != "" || resp.Context["roles"] != iss.Role("admins")+","+iss.Role("readers") {
+			t.Errorf("context %v", resp.Context)
+		}
+	})
+
 	t.Run("a user without a role is denied", func(t *testing.T) {
 		body := invoke(t, iss.Mint(t, iss.IDClaims("bob")))
 		var resp events.APIGatewayCustomAuthorizerResponse
