@@ -65,8 +65,9 @@ type testStack struct {
 }
 
 // startTestStack starts the whole stack on a free port for the duration of
-// t, with the template's settings; everything stops even if t fails.
-func startTestStack(t *testing.T) testStack {
+// t, with the template's settings changed by edits; everything stops even
+// if t fails.
+func startTestStack(t *testing.T, edits ...func(*Settings)) testStack {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("end to end: builds and runs the real functions")
@@ -75,6 +76,9 @@ func startTestStack(t *testing.T) testStack {
 	settings, err := LoadSettings("../../deploy/template.yaml")
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, edit := range edits {
+		edit(&settings)
 	}
 	iss := newIssuer(t)
 	logs := &syncbuf.Buffer{}
@@ -349,4 +353,33 @@ func TestLoadThroughTheStack(t *testing.T) {
 		t.Errorf("sts:AssumeRole calls = %d, want %d (one per user)", n, users)
 	}
 	t.Logf("%d requests: p50 %s p99 %s", rep.Requests, rep.P50, rep.P99)
+}
+
+// TestPrecedenceTie runs a pool whose two groups share a precedence: a
+// member of both gets a token with both roles and no preferred role, which
+// the authorizer allows and the backend serves only with X-Rolegate-Role.
+func TestPrecedenceTie(t *testing.T) {
+	s := startTestStack(t, func(s *Settings) {
+		for i := range s.Groups {
+			s.Groups[i].Precedence = 1
+		}
+	})
+	readers, _ := s.Settings.Group("readers")
+	claims, err := s.Settings.IDClaims(s.Issuer, TokenRequest{User: "dana", Groups: []string{"admins", "readers"}}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := claims["cognito:preferred_role"]; ok || len(claims["cognito:roles"].([]string)) != 2 {
+		t.Fatalf("claims = %v, want both roles and no preferred role", claims)
+	}
+	dana := s.mint(t, TokenRequest{User: "dana", Groups: []string{"admins", "readers"}})
+	status, body := s.call(t, "/whoami", bearer(dana))
+	if status != 403 || !strings.Contains(string(body), "X-Rolegate-Role") || s.Gateway.Stats().BackendInvocations != 1 {
+		t.Errorf("without a choice: %d %s (backend invocations %d), want the backend's 403 asking for X-Rolegate-Role",
+			status, body, s.Gateway.Stats().BackendInvocations)
+	}
+	status, body = s.call(t, "/whoami", http.Header{"Authorization": {"Bearer " + dana}, "X-Rolegate-Role": {roleName(t, readers)}})
+	if status != 200 || !strings.Contains(string(body), ":assumed-role/"+roleName(t, readers)+"/dana") {
+		t.Errorf("choosing readers: %d %s", status, body)
+	}
 }
