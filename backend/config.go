@@ -18,10 +18,10 @@ const (
 	// MaxSessionDuration is the cap on role chaining: the function already
 	// runs as a role, so a longer session would be refused by STS.
 	MaxSessionDuration = time.Hour
-	// DefaultMaxSessions bounds the credentials cache. An entry holds at most
-	// some 6 KiB (keys of at most 256+256+2048 bytes, the SDK's provider and
-	// one set of credentials), so the default costs at most some 60 MiB;
-	// TestSessionMemoryIsBounded measures it.
+	// DefaultMaxSessions bounds the credentials cache. An entry holds its key
+	// (a sub, a username and a role ARN, each capped), the SDK's provider and
+	// one set of credentials: under 5 KiB even for the largest identities
+	// (TestSessionMemoryIsBounded), so the default costs under 50 MiB.
 	DefaultMaxSessions = 10_000
 )
 

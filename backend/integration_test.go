@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -25,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/rolegate/rolegate/backend"
+	"github.com/rolegate/rolegate/internal/emf"
 	"github.com/rolegate/rolegate/internal/moto"
 	"github.com/rolegate/rolegate/internal/rie"
 	"github.com/rolegate/rolegate/internal/syncbuf"
@@ -44,7 +44,7 @@ func TestWhoamiAgainstMoto(t *testing.T) {
 		t.Skip("starts moto_server")
 	}
 	srv := mototest.Start(t)
-	createRole(t, srv, "rolegate-readers")
+	createRole(t, srv, "/", "rolegate-readers")
 	for _, kv := range srv.Env() {
 		k, v, _ := strings.Cut(kv, "=")
 		t.Setenv(k, v)
@@ -106,35 +106,70 @@ func TestBootstrapUnderRIEWithMoto(t *testing.T) {
 		t.Skip("builds the bootstrap and starts RIE and moto_server")
 	}
 	srv := mototest.Start(t)
-	createRole(t, srv, "rolegate-readers")
+	createRole(t, srv, "/", "rolegate-readers")
+	createRole(t, srv, "/team/", "rolegate-admins")
 	bin := rietest.Build(t, "./cmd/backend")
+	const anyRole = "ALLOWED_ROLE_ARNS=arn:aws:iam::123456789012:role/*"
+	setHeader := func(v string) func(*events.APIGatewayProxyRequest) {
+		return func(r *events.APIGatewayProxyRequest) {
+			delete(r.Headers, "X-Rolegate-Role")
+			delete(r.MultiValueHeaders, "X-Rolegate-Role")
+			if v != "" {
+				r.Headers["x-rolegate-role"], r.MultiValueHeaders["x-rolegate-role"] = v, []string{v}
+			}
+		}
+	}
 
 	tests := []struct {
-		name       string
-		env        []string
-		event      string
-		wantStatus int
-		wantARN    string
-		wantMsg    string
+		name        string
+		env         []string
+		event       string
+		edit        func(*events.APIGatewayProxyRequest)
+		wantStatus  int
+		wantARN     string
+		wantMsg     string
+		wantOutcome string
+		wantCalls   float64
 	}{
-		{"a validated user gets the assumed role's ARN",
-			[]string{"ALLOWED_ROLE_ARNS=arn:aws:iam::123456789012:role/rolegate-*"},
-			"backend-whoami.json", http.StatusOK, "arn:aws:sts::123456789012:assumed-role/rolegate-readers/alice", ""},
-		{"a role named only outside the authorizer context is refused",
-			[]string{"ALLOWED_ROLE_ARNS=arn:aws:iam::123456789012:role/rolegate-*"},
-			"backend-spoofed-role.json", http.StatusForbidden, "", "no role in authorizer context"},
+		{"a validated user gets the assumed role's ARN", []string{anyRole}, "backend-whoami.json", nil,
+			http.StatusOK, "arn:aws:sts::123456789012:assumed-role/rolegate-readers/alice", "", "ok", 1},
+		{"a role named only outside the authorizer context is refused", []string{anyRole}, "backend-spoofed-role.json", nil,
+			http.StatusForbidden, "", "no role in authorizer context", "forbidden", 0},
 		// RIE runs the function in account 012345678912, not moto's
-		{"by default a role outside the function's account is refused",
-			nil, "backend-whoami.json", http.StatusForbidden, "", "role not allowed"},
+		{"by default a role outside the function's account is refused", nil, "backend-whoami.json", nil,
+			http.StatusForbidden, "", "role not allowed", "forbidden", 0},
+		{"X-Rolegate-Role picks a role when group precedences tie", []string{anyRole}, "backend-choose-role.json", nil,
+			http.StatusOK, "arn:aws:sts::123456789012:assumed-role/rolegate-admins/alice", "", "ok", 1},
+		{"it picks by ARN too, in any case of the header's name", []string{anyRole}, "backend-choose-role.json",
+			setHeader("arn:aws:iam::123456789012:role/rolegate-readers"),
+			http.StatusOK, "arn:aws:sts::123456789012:assumed-role/rolegate-readers/alice", "", "ok", 1},
+		{"a tie without X-Rolegate-Role asks for a choice", []string{anyRole}, "backend-choose-role.json", setHeader(""),
+			http.StatusForbidden, "", "choose one of your roles with X-Rolegate-Role", "forbidden", 0},
+		{"X-Rolegate-Role cannot pick a role that is not the caller's", []string{anyRole}, "backend-choose-role.json",
+			setHeader("arn:aws:iam::123456789012:role/rolegate-root"),
+			http.StatusForbidden, "", "X-Rolegate-Role names none of your roles", "forbidden", 0},
+		{"ALLOWED_ROLE_ARNS applies to the choice", []string{"ALLOWED_ROLE_ARNS=arn:aws:iam::123456789012:role/rolegate-readers"},
+			"backend-choose-role.json", nil, http.StatusForbidden, "", "role not allowed", "forbidden", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			logs := &syncbuf.Buffer{}
 			fn := rietest.Start(t, rie.Options{
 				Bootstrap:    bin,
 				FunctionName: "rolegate-backend",
-				Env:          append(srv.Env(), tt.env...),
+				Env:          append(srv.Env(), append(tt.env, "METRICS_NAMESPACE=rolegate-test")...),
+				Log:          logs,
 			})
-			event, err := os.ReadFile("../testdata/" + tt.event)
+			t.Cleanup(func() {
+				if t.Failed() {
+					t.Logf("function output:\n%s", logs)
+				}
+			})
+			req := readEvent(t, tt.event)
+			if tt.edit != nil {
+				tt.edit(&req)
+			}
+			event, err := json.Marshal(req)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -161,18 +196,51 @@ func TestBootstrapUnderRIEWithMoto(t *testing.T) {
 			if body.ARN != tt.wantARN || body.Message != tt.wantMsg {
 				t.Errorf("body = %s, want arn %q message %q", resp.Body, tt.wantARN, tt.wantMsg)
 			}
+
+			// The function's one line for the request, as CloudWatch would read it.
+			d := requestLine(t, logs, req.RequestContext.RequestID)
+			if d.Namespace != "rolegate-test" || d.Members["Outcome"] != tt.wantOutcome ||
+				d.Values["Requests"] != 1 || d.Values["AssumeRoleCalls"] != tt.wantCalls {
+				t.Errorf("EMF line %v: want namespace rolegate-test, Outcome %s, 1 request, %v AssumeRole calls", d.Members, tt.wantOutcome, tt.wantCalls)
+			}
+			if id, _ := d.Members["awsRequestId"].(string); id == "" {
+				t.Errorf("no awsRequestId in %v", d.Members)
+			}
 		})
+	}
+}
+
+// requestLine waits for the function's log line of the API request id to
+// come through RIE and validates it as an EMF document.
+func requestLine(t *testing.T, logs *syncbuf.Buffer, apiRequestID string) emf.Document {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		for line := range strings.Lines(logs.String()) {
+			if strings.Contains(line, `"apiRequestId":"`+apiRequestID+`"`) {
+				d, err := emf.Validate([]byte(line))
+				if err != nil {
+					t.Fatalf("%v: %s", err, line)
+				}
+				return d
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no log line for request %s", apiRequestID)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
 // createRole creates an IAM role in moto through IAM's Query API, signed as
 // the SDK would sign it (moto's IAM is reached by the service in the scope).
-func createRole(t *testing.T, srv *moto.Server, name string) {
+func createRole(t *testing.T, srv *moto.Server, path, name string) {
 	t.Helper()
 	form := url.Values{
 		"Action":                   {"CreateRole"},
 		"Version":                  {"2010-05-08"},
 		"RoleName":                 {name},
+		"Path":                     {path},
 		"AssumeRolePolicyDocument": {trustBackend},
 	}
 	body := []byte(form.Encode())
@@ -192,7 +260,7 @@ func createRole(t *testing.T, srv *moto.Server, name string) {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), "<Arn>arn:aws:iam::"+moto.AccountID+":role/"+name+"</Arn>") {
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), "<Arn>arn:aws:iam::"+moto.AccountID+":role"+path+name+"</Arn>") {
 		t.Fatalf("CreateRole %s: %s %s", name, resp.Status, b)
 	}
 }

@@ -4,10 +4,11 @@
 // with SigV4, which the server verifies against the credentials it issued.
 //
 // It implements AssumeRole and GetCallerIdentity, records every call with the
-// access key that signed it, and can be told to fail (AccessDenied,
-// Throttling, InternalError), to answer slowly, or to issue short-lived
-// credentials. It checks what real STS checks about session names, source
-// identities and durations, but not trust policies: every well-formed role
+// access key that signed it and its AssumeRole parameters, session tags
+// included, and can be told to fail (AccessDenied, Throttling,
+// InternalError), to answer slowly, or to issue short-lived credentials. It
+// checks what real STS checks about session names, source identities,
+// session tags and durations, but not trust policies: every well-formed role
 // can be assumed unless told otherwise.
 package ststest
 
@@ -76,9 +77,10 @@ type Call struct {
 	Verified bool
 	// Status is the HTTP status answered.
 	Status int
-	// AssumeRole parameters.
+	// AssumeRole parameters; Tags are the session tags, by key.
 	RoleARN, RoleSessionName, SourceIdentity string
 	DurationSeconds                          int
+	Tags                                     map[string]string
 }
 
 // Server is a fake STS. Its methods are safe for concurrent use.
@@ -292,7 +294,27 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 var (
 	roleARN   = regexp.MustCompile(`^arn:aws[a-z0-9-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$`)
 	nameChars = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
+	tagKey    = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$`)
+	tagValue  = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$`)
 )
+
+// tags reads Tags.member.N.Key and .Value as STS does, and checks them as
+// STS does: at most 50, keys unique regardless of case, IAM's characters.
+func tags(form url.Values) (map[string]string, bool) {
+	var m map[string]string
+	seen := map[string]bool{}
+	for n := 1; form.Has(fmt.Sprintf("Tags.member.%d.Key", n)); n++ {
+		k, v := form.Get(fmt.Sprintf("Tags.member.%d.Key", n)), form.Get(fmt.Sprintf("Tags.member.%d.Value", n))
+		if n > 50 || seen[strings.ToLower(k)] || !tagKey.MatchString(k) || !tagValue.MatchString(v) {
+			return nil, false
+		}
+		if m == nil {
+			m = map[string]string{}
+		}
+		m[k], seen[strings.ToLower(k)] = v, true
+	}
+	return m, true
+}
 
 func (s *Server) assumeRole(w http.ResponseWriter, r *http.Request, c Call, form url.Values, now time.Time) {
 	c.RoleARN = form.Get("RoleArn")
@@ -302,7 +324,12 @@ func (s *Server) assumeRole(w http.ResponseWriter, r *http.Request, c Call, form
 	if v := form.Get("DurationSeconds"); v != "" {
 		c.DurationSeconds, _ = strconv.Atoi(v)
 	}
+	var tagsOK bool
+	c.Tags, tagsOK = tags(form)
 	switch {
+	case !tagsOK:
+		s.answer(w, r, c, http.StatusBadRequest, errorXML("Sender", "ValidationError", "Tags are invalid"))
+		return
 	case !roleARN.MatchString(c.RoleARN):
 		s.answer(w, r, c, http.StatusBadRequest, errorXML("Sender", "ValidationError", "RoleArn is invalid"))
 		return

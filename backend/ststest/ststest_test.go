@@ -3,12 +3,14 @@ package ststest_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/aws-sdk-go-v2/service/sts/types"
 
 	"github.com/rolegate/rolegate/backend/ststest"
 )
@@ -24,6 +26,7 @@ func TestServerSpeaksSTS(t *testing.T) {
 	out, err := exec.AssumeRole(ctx, &sts.AssumeRoleInput{
 		RoleArn: aws.String(role), RoleSessionName: aws.String("alice"),
 		SourceIdentity: aws.String("sub-1"), DurationSeconds: aws.Int32(900),
+		Tags: []types.Tag{{Key: aws.String("sub"), Value: aws.String("sub-1")}, {Key: aws.String("username"), Value: aws.String("Zoë Ōtsuka")}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -53,6 +56,9 @@ func TestServerSpeaksSTS(t *testing.T) {
 	log := s.Log()
 	if len(log) != 3 || log[0].AccessKeyID != ststest.ExecAccessKeyID || log[1].AccessKeyID != aws.ToString(c.AccessKeyId) {
 		t.Fatalf("log = %+v", log)
+	}
+	if got, want := log[0].Tags, map[string]string{"sub": "sub-1", "username": "Zoë Ōtsuka"}; !maps.Equal(got, want) || log[0].SourceIdentity != "sub-1" {
+		t.Errorf("recorded tags %v and SourceIdentity %q, want %v and sub-1", got, log[0].SourceIdentity, want)
 	}
 	for _, call := range log {
 		if !call.Verified {
@@ -90,6 +96,16 @@ func TestServerRefuses(t *testing.T) {
 		}, "ValidationError"},
 		{"a duration over 12 hours", nil, func(c *sts.Client) error {
 			_, err := c.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(role), RoleSessionName: aws.String("ab"), DurationSeconds: aws.Int32(50000)})
+			return err
+		}, "ValidationError"},
+		{"a tag value with a comma", nil, func(c *sts.Client) error {
+			_, err := c.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(role), RoleSessionName: aws.String("ab"),
+				Tags: []types.Tag{{Key: aws.String("username"), Value: aws.String("smith,alice")}}})
+			return err
+		}, "ValidationError"},
+		{"a tag key twice, in another case", nil, func(c *sts.Client) error {
+			_, err := c.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(role), RoleSessionName: aws.String("ab"),
+				Tags: []types.Tag{{Key: aws.String("sub"), Value: aws.String("a")}, {Key: aws.String("Sub"), Value: aws.String("b")}}})
 			return err
 		}, "ValidationError"},
 		{"a user ARN as role", nil, func(c *sts.Client) error {
