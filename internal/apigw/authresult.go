@@ -15,21 +15,27 @@ import (
 // make API Gateway answer 401, and the message of that 401.
 const unauthorizedMessage = "Unauthorized"
 
-// Outcomes of asking the authorizer, mapped to statuses in one place
-// (Gateway.authorize's caller).
+// authFailure is why the authorizer gave the gateway no policy to evaluate:
+// the answer API Gateway sends and the outcome the gateway logs, together.
+// Detail for the log is wrapped around it with %w.
+type authFailure struct {
+	answer  gatewayError
+	outcome string
+}
+
+func (f *authFailure) Error() string { return "authorizer: " + f.outcome }
+
 var (
-	// ErrUnauthorized: the authorizer failed with exactly "Unauthorized" (401).
-	ErrUnauthorized = errors.New("authorizer: " + unauthorizedMessage)
-	// ErrAuthorizerFailure: the authorizer failed with any other error, or
-	// could not be invoked (500).
-	ErrAuthorizerFailure = errors.New("authorizer failed")
-	// ErrAuthorizerConfig: the authorizer answered something API Gateway
-	// cannot use as a policy (500).
-	ErrAuthorizerConfig = errors.New("authorizer returned an unusable response")
+	// The authorizer failed with exactly "Unauthorized": 401.
+	errUnauthorized = &authFailure{errResponseUnauthorized, "unauthorized"}
+	// The authorizer failed with any other error, or could not be invoked: 500.
+	errAuthorizerFailure = &authFailure{errResponseAuthorizerFailure, "authorizer_failure"}
+	// The authorizer answered something API Gateway cannot use as a policy: 500.
+	errAuthorizerConfig = &authFailure{errResponseAuthorizerConfig, "authorizer_config"}
 )
 
-// AuthorizerResult is a decoded Lambda authorizer response.
-type AuthorizerResult struct {
+// authorizerResult is a decoded Lambda authorizer response.
+type authorizerResult struct {
 	PrincipalID string
 	Policy      Policy
 	// Context holds the authorizer's context, every value as the string API
@@ -39,15 +45,14 @@ type AuthorizerResult struct {
 	latency time.Duration // how long the invocation took
 }
 
-// ParseAuthorizerResponse decodes what the authorizer function returned,
-// classifying failures with ErrUnauthorized, ErrAuthorizerFailure and
-// ErrAuthorizerConfig.
-func ParseAuthorizerResponse(b []byte) (*AuthorizerResult, error) {
+// parseAuthorizerResponse decodes what the authorizer function returned;
+// every failure is one of the authFailures.
+func parseAuthorizerResponse(b []byte) (*authorizerResult, error) {
 	if msg, ok := rie.ParseError(b); ok {
 		if msg == unauthorizedMessage {
-			return nil, ErrUnauthorized
+			return nil, errUnauthorized
 		}
-		return nil, fmt.Errorf("%w: function error", ErrAuthorizerFailure)
+		return nil, fmt.Errorf("%w: function error", errAuthorizerFailure)
 	}
 	var raw struct {
 		PrincipalID    *string                    `json:"principalId"`
@@ -55,23 +60,23 @@ func ParseAuthorizerResponse(b []byte) (*AuthorizerResult, error) {
 		Context        map[string]json.RawMessage `json:"context"`
 	}
 	if err := json.Unmarshal(b, &raw); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrAuthorizerConfig, err)
+		return nil, fmt.Errorf("%w: %v", errAuthorizerConfig, err)
 	}
 	if raw.PrincipalID == nil {
-		return nil, fmt.Errorf("%w: no principalId", ErrAuthorizerConfig)
+		return nil, fmt.Errorf("%w: no principalId", errAuthorizerConfig)
 	}
 	if len(raw.PolicyDocument) == 0 {
-		return nil, fmt.Errorf("%w: no policyDocument", ErrAuthorizerConfig)
+		return nil, fmt.Errorf("%w: no policyDocument", errAuthorizerConfig)
 	}
 	p, err := ParsePolicy(raw.PolicyDocument)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrAuthorizerConfig, err)
+		return nil, fmt.Errorf("%w: %v", errAuthorizerConfig, err)
 	}
-	res := &AuthorizerResult{PrincipalID: *raw.PrincipalID, Policy: p, Context: make(map[string]string, len(raw.Context))}
+	res := &authorizerResult{PrincipalID: *raw.PrincipalID, Policy: p, Context: make(map[string]string, len(raw.Context))}
 	for k, v := range raw.Context {
 		s, ok, err := contextValue(v)
 		if err != nil {
-			return nil, fmt.Errorf("%w: context %q: %v", ErrAuthorizerConfig, k, err)
+			return nil, fmt.Errorf("%w: context %q: %v", errAuthorizerConfig, k, err)
 		}
 		if ok {
 			res.Context[k] = s

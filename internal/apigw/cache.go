@@ -22,13 +22,13 @@ type resultCache struct {
 }
 
 type cacheEntry struct {
-	res     *AuthorizerResult
+	res     *authorizerResult
 	expires time.Time
 }
 
 type cacheCall struct {
 	done chan struct{}
-	res  *AuthorizerResult
+	res  *authorizerResult
 	err  error
 }
 
@@ -45,7 +45,7 @@ func newResultCache(ttl time.Duration, now func() time.Time, max int) *resultCac
 // do returns the cached result for key, or runs fetch and caches a success.
 // cached reports whether fetch was not run for this call. Failures are not
 // cached: a 401 or 500 is asked again next time.
-func (c *resultCache) do(ctx context.Context, key string, fetch func() (*AuthorizerResult, error)) (res *AuthorizerResult, cached bool, err error) {
+func (c *resultCache) do(ctx context.Context, key string, fetch func() (*authorizerResult, error)) (res *authorizerResult, cached bool, err error) {
 	if c.ttl <= 0 {
 		res, err = fetch()
 		return res, false, err
@@ -84,7 +84,7 @@ func (c *resultCache) do(ctx context.Context, key string, fetch func() (*Authori
 }
 
 // store must be called with c.mu held.
-func (c *resultCache) store(key string, res *AuthorizerResult) {
+func (c *resultCache) store(key string, res *authorizerResult) {
 	now := c.now()
 	if len(c.entries) >= c.max {
 		for k, e := range c.entries {

@@ -17,7 +17,7 @@ func TestResultCache(t *testing.T) {
 	clock := clocktest.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	c := newResultCache(300*time.Second, clock.Now, 0)
 	calls := 0
-	fetch := func() (*AuthorizerResult, error) { calls++; return &AuthorizerResult{PrincipalID: "p"}, nil }
+	fetch := func() (*authorizerResult, error) { calls++; return &authorizerResult{PrincipalID: "p"}, nil }
 
 	if _, cached, _ := c.do(ctx, "tok", fetch); cached || calls != 1 {
 		t.Fatalf("first call: cached=%v calls=%d", cached, calls)
@@ -38,9 +38,9 @@ func TestResultCache(t *testing.T) {
 func TestResultCacheDoesNotCacheFailures(t *testing.T) {
 	c := newResultCache(time.Minute, clocktest.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)).Now, 0)
 	calls := 0
-	fail := func() (*AuthorizerResult, error) { calls++; return nil, ErrUnauthorized }
+	fail := func() (*authorizerResult, error) { calls++; return nil, errUnauthorized }
 	for range 2 {
-		if _, _, err := c.do(context.Background(), "tok", fail); !errors.Is(err, ErrUnauthorized) {
+		if _, _, err := c.do(context.Background(), "tok", fail); !errors.Is(err, errUnauthorized) {
 			t.Fatalf("err = %v", err)
 		}
 	}
@@ -52,7 +52,7 @@ func TestResultCacheDoesNotCacheFailures(t *testing.T) {
 func TestResultCacheWithZeroTTLAlwaysFetches(t *testing.T) {
 	c := newResultCache(0, clocktest.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)).Now, 0)
 	calls := 0
-	fetch := func() (*AuthorizerResult, error) { calls++; return &AuthorizerResult{}, nil }
+	fetch := func() (*authorizerResult, error) { calls++; return &authorizerResult{}, nil }
 	for range 3 {
 		c.do(context.Background(), "tok", fetch)
 	}
@@ -65,10 +65,10 @@ func TestResultCacheMergesConcurrentMisses(t *testing.T) {
 	c := newResultCache(time.Minute, clocktest.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)).Now, 0)
 	var calls atomic.Int32
 	release := make(chan struct{})
-	fetch := func() (*AuthorizerResult, error) {
+	fetch := func() (*authorizerResult, error) {
 		calls.Add(1)
 		<-release
-		return &AuthorizerResult{PrincipalID: "p"}, nil
+		return &authorizerResult{PrincipalID: "p"}, nil
 	}
 	var wg sync.WaitGroup
 	for range 8 {
@@ -92,7 +92,7 @@ func TestResultCacheMergesConcurrentMisses(t *testing.T) {
 func TestResultCacheStaysBounded(t *testing.T) {
 	clock := clocktest.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	c := newResultCache(time.Minute, clock.Now, 3)
-	fetch := func() (*AuthorizerResult, error) { return &AuthorizerResult{}, nil }
+	fetch := func() (*authorizerResult, error) { return &authorizerResult{}, nil }
 	for _, k := range []string{"a", "b", "c", "d", "e"} {
 		c.do(context.Background(), k, fetch)
 	}

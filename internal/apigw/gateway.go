@@ -260,7 +260,7 @@ func (g *Gateway) authorize(q *request) (state string, fail *reply) {
 	methodArn := arn.Method{Partition: arn.PartitionOf(g.cfg.Region), Region: g.cfg.Region, AccountID: g.cfg.AccountID,
 		APIID: g.cfg.APIID, Stage: g.cfg.Stage, Verb: q.r.Method, Resource: strings.TrimPrefix(q.path, "/")}.String()
 	ctx := q.r.Context()
-	res, cached, err := g.cache.do(ctx, token, func() (*AuthorizerResult, error) {
+	res, cached, err := g.cache.do(ctx, token, func() (*authorizerResult, error) {
 		return g.invokeAuthorizer(ctx, token, methodArn)
 	})
 	state = "invoked"
@@ -268,15 +268,15 @@ func (g *Gateway) authorize(q *request) (state string, fail *reply) {
 		state = "cached"
 		g.authCacheHits.Add(1)
 	}
-	switch {
-	case errors.Is(err, ErrUnauthorized):
-		return state, g.failure(errResponseUnauthorized, q.id, "unauthorized")
-	case errors.Is(err, ErrAuthorizerConfig):
-		g.d.Logger.Warn("authorizer response unusable", "apiRequestId", q.id, "error", err)
-		return state, g.failure(errResponseAuthorizerConfig, q.id, "authorizer_config")
-	case err != nil:
-		g.d.Logger.Warn("authorizer failed", "apiRequestId", q.id, "error", err)
-		return state, g.failure(errResponseAuthorizerFailure, q.id, "authorizer_failure")
+	if err != nil {
+		// Anything unclassified (a context cancelled while waiting on
+		// another request's invocation) is a failure, never an Allow.
+		f := errAuthorizerFailure
+		errors.As(err, &f)
+		if f != errUnauthorized {
+			g.d.Logger.Warn("authorizer gave no policy", "apiRequestId", q.id, "error", err)
+		}
+		return state, g.failure(f.answer, q.id, f.outcome)
 	}
 	switch res.Policy.Evaluate(InvokeAction, methodArn) {
 	case ExplicitDeny:
@@ -297,7 +297,7 @@ func (g *Gateway) authorize(q *request) (state string, fail *reply) {
 	return state, nil
 }
 
-func (g *Gateway) invokeAuthorizer(ctx context.Context, token, methodArn string) (*AuthorizerResult, error) {
+func (g *Gateway) invokeAuthorizer(ctx context.Context, token, methodArn string) (*authorizerResult, error) {
 	g.authInvocations.Add(1)
 	payload, err := json.Marshal(events.APIGatewayCustomAuthorizerRequest{
 		Type: "TOKEN", AuthorizationToken: token, MethodArn: methodArn,
@@ -312,9 +312,9 @@ func (g *Gateway) invokeAuthorizer(ctx context.Context, token, methodArn string)
 	t0 := g.d.Now()
 	out, err := g.d.Authorizer.Invoke(ctx, payload)
 	if err != nil {
-		return nil, fmt.Errorf("%w: invoke: %v", ErrAuthorizerFailure, err)
+		return nil, fmt.Errorf("%w: invoke: %v", errAuthorizerFailure, err)
 	}
-	res, err := ParseAuthorizerResponse(out)
+	res, err := parseAuthorizerResponse(out)
 	if err != nil {
 		return nil, err
 	}

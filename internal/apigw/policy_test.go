@@ -127,9 +127,9 @@ func FuzzParseAuthorizerResponse(f *testing.F) {
 	f.Add([]byte(`{"errorMessage":"Unauthorized","errorType":"errorString"}`))
 	f.Add([]byte(`{"principalId":"u","policyDocument":{"Statement":{"Action":["*"],"Effect":"Deny","Resource":["*"]}}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		res, err := ParseAuthorizerResponse(b)
+		res, err := parseAuthorizerResponse(b)
 		if err != nil {
-			if !errors.Is(err, ErrUnauthorized) && !errors.Is(err, ErrAuthorizerFailure) && !errors.Is(err, ErrAuthorizerConfig) {
+			if !errors.Is(err, errUnauthorized) && !errors.Is(err, errAuthorizerFailure) && !errors.Is(err, errAuthorizerConfig) {
 				t.Fatalf("unclassified error %v", err)
 			}
 			return
