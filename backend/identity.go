@@ -2,7 +2,6 @@ package backend
 
 import (
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -16,14 +15,6 @@ import (
 // by ARN or by name, among the roles the authorizer validated.
 const RoleHeader = "X-Rolegate-Role"
 
-// The role choice's own refusals (all 403, before any STS call).
-var (
-	errChooseRole    = &rejection{http.StatusForbidden, "forbidden", "choose_role", "choose one of your roles with " + RoleHeader}
-	errNotYourRole   = &rejection{http.StatusForbidden, "forbidden", "not_your_role", RoleHeader + " names none of your roles"}
-	errAmbiguousRole = &rejection{http.StatusForbidden, "forbidden", "ambiguous_role", RoleHeader + " names more than one of your roles: send its ARN"}
-	errManyHeaders   = &rejection{http.StatusForbidden, "forbidden", "many_role_headers", RoleHeader + " must be sent once, with one value"}
-)
-
 // Size caps for context values. API Gateway already bounds the context, but a
 // different authorizer could put anything there; a cap keeps log lines, cache
 // keys and STS requests small.
@@ -35,16 +26,13 @@ const (
 // Identity is who a request runs as, as the authorizer validated it, and the
 // role it runs with.
 type Identity struct {
-	// Sub is the user's stable id: it keys the credentials cache and becomes
-	// the session's SourceIdentity and sub tag.
+	// Sub is the user's stable id (principalId when sub is absent): it keys
+	// the credentials cache and becomes the SourceIdentity and the sub tag.
 	Sub string
 	// Username becomes the RoleSessionName and the username tag.
 	Username string
-	// PrincipalID is the authorizer's principalId (the sub for rolegate's
-	// authorizer); it stands in for Sub when sub is absent.
-	PrincipalID string
-	// Roles are the role ARNs the authorizer validated for the caller, its
-	// roles; PreferredRole the one Cognito prefers ("" when groups tie).
+	// Roles are the role ARNs the authorizer validated for the caller;
+	// PreferredRole the one Cognito prefers ("" when group precedences tie).
 	Roles         []string
 	PreferredRole string
 	// Role is the role the request runs with: RoleHeader's choice, else
@@ -57,14 +45,7 @@ func (id Identity) User() string {
 	if id.Username != "" {
 		return id.Username
 	}
-	return id.userID()
-}
-
-func (id Identity) userID() string {
-	if id.Sub != "" {
-		return id.Sub
-	}
-	return id.PrincipalID
+	return id.Sub
 }
 
 // readIdentity reads the caller from requestContext.authorizer, the only place
@@ -76,7 +57,7 @@ func (id Identity) userID() string {
 // identity is returned, as far as it was read, even on error, for the log.
 func readIdentity(req events.APIGatewayProxyRequest) (Identity, arn.Role, error) {
 	var id Identity
-	var roles string
+	var principalID, roles string
 	for _, f := range []struct {
 		key string
 		max int
@@ -84,7 +65,7 @@ func readIdentity(req events.APIGatewayProxyRequest) (Identity, arn.Role, error)
 	}{
 		{"sub", maxUserLen, &id.Sub},
 		{"username", maxUserLen, &id.Username},
-		{"principalId", maxUserLen, &id.PrincipalID},
+		{"principalId", maxUserLen, &principalID},
 		{"preferredRole", arn.MaxLen, &id.PreferredRole},
 		{"roles", maxRolesLen, &roles},
 	} {
@@ -92,6 +73,9 @@ func readIdentity(req events.APIGatewayProxyRequest) (Identity, arn.Role, error)
 		if *f.dst, err = contextString(req.RequestContext.Authorizer, f.key, f.max); err != nil {
 			return id, arn.Role{}, err
 		}
+	}
+	if id.Sub == "" {
+		id.Sub = principalID
 	}
 	// Role names cannot hold ':', so a split can never make a second valid ARN out of one.
 	var parsed []arn.Role
@@ -108,7 +92,7 @@ func readIdentity(req events.APIGatewayProxyRequest) (Identity, arn.Role, error)
 	switch {
 	case len(id.Roles) == 0 && id.PreferredRole == "":
 		return id, arn.Role{}, errNoRole
-	case id.userID() == "":
+	case id.Sub == "":
 		return id, arn.Role{}, errNoUser
 	case id.PreferredRole != "" && !slices.Contains(id.Roles, id.PreferredRole):
 		if _, err := arn.ParseRole(id.PreferredRole); err != nil {
@@ -166,15 +150,16 @@ func roleHeader(req events.APIGatewayProxyRequest) (value string, sent bool, err
 			single = append(single, v)
 		}
 	}
-	switch {
-	case len(multi) > 1 || len(single) > 1 || len(multi) == 1 && len(single) == 1 && multi[0] != single[0]:
-		return "", true, errManyHeaders
-	case len(multi) == 1:
-		return multi[0], true, nil
-	case len(single) == 1:
-		return single[0], true, nil
+	if len(multi) == 0 {
+		multi = single // an event with the single-value map only
 	}
-	return "", false, nil
+	switch {
+	case len(multi) == 0:
+		return "", false, nil
+	case len(multi) > 1 || len(single) > 1 || len(single) == 1 && single[0] != multi[0]:
+		return "", true, errManyHeaders
+	}
+	return multi[0], true, nil
 }
 
 // contextString returns authorizer[key] if it is an acceptable string; a

@@ -93,9 +93,9 @@ func TestReadIdentity(t *testing.T) {
 	}{
 		{"the authorizer's flat context is read", map[string]any{
 			"preferredRole": role, "roles": role, "sub": "s-1", "username": "alice", "principalId": "s-1", "groups": "g", "integrationLatency": 12.0,
-		}, Identity{Role: role, Roles: []string{role}, PreferredRole: role, Sub: "s-1", Username: "alice", PrincipalID: "s-1"}, nil},
+		}, Identity{Role: role, Roles: []string{role}, PreferredRole: role, Sub: "s-1", Username: "alice"}, nil},
 		{"principalId stands in for a missing sub", map[string]any{"preferredRole": role, "roles": role, "principalId": "p-1"},
-			Identity{Role: role, Roles: []string{role}, PreferredRole: role, PrincipalID: "p-1"}, nil},
+			Identity{Role: role, Roles: []string{role}, PreferredRole: role, Sub: "p-1"}, nil},
 		{"an explicit null is an absent value", map[string]any{"preferredRole": role, "roles": role, "sub": "s-1", "username": nil},
 			Identity{Role: role, Roles: []string{role}, PreferredRole: role, Sub: "s-1"}, nil},
 		{"a repeated role is listed once", map[string]any{"preferredRole": role, "roles": role + "," + role, "sub": "s-1"},

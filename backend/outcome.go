@@ -37,6 +37,11 @@ var (
 	errSTS            = &rejection{http.StatusBadGateway, "sts_error", "sts_error", "STS error"}
 	errThrottled      = &rejection{http.StatusServiceUnavailable, "throttled", "throttled", "STS is throttling, retry later"}
 	errInternal       = &rejection{http.StatusInternalServerError, "internal", "internal", "internal error"}
+
+	errChooseRole    = &rejection{http.StatusForbidden, "forbidden", "choose_role", "choose one of your roles with " + RoleHeader}
+	errNotYourRole   = &rejection{http.StatusForbidden, "forbidden", "not_your_role", RoleHeader + " names none of your roles"}
+	errAmbiguousRole = &rejection{http.StatusForbidden, "forbidden", "ambiguous_role", RoleHeader + " names more than one of your roles: send its ARN"}
+	errManyHeaders   = &rejection{http.StatusForbidden, "forbidden", "many_role_headers", RoleHeader + " must be sent once, with one value"}
 )
 
 // outcomeOK is the outcome of a 200.

@@ -3,10 +3,10 @@ package backend
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -38,7 +38,7 @@ const refreshWindow = time.Minute
 // unbounded memory.
 func (h *Handler) session(id Identity) (*aws.CredentialsCache, error) {
 	// Control characters are refused in the context, so "\n" cannot be forged.
-	key := id.userID() + "\n" + id.Username + "\n" + id.Role
+	key := id.Sub + "\n" + id.Username + "\n" + id.Role
 	if v, ok := h.sessions.Get(key); ok {
 		return v.(*aws.CredentialsCache), nil
 	}
@@ -63,12 +63,12 @@ func (h *Handler) session(id Identity) (*aws.CredentialsCache, error) {
 // newSession checks what id puts into AssumeRole (a cached session has
 // passed the same checks) and builds the session's provider.
 func (h *Handler) newSession(id Identity) (*aws.CredentialsCache, error) {
-	switch user := id.userID(); {
-	case !h.cfg.DisableSourceIdentity && !validSessionString(user):
+	switch user := id.Sub; {
+	case !h.cfg.DisableSourceIdentity && !sourceIdentity.MatchString(user):
 		// SourceIdentity is what CloudTrail shows for every call of the
 		// session; a mangled sub would name the wrong person, so refuse.
 		return nil, fmt.Errorf("%w: sub is not usable as SourceIdentity", errBadContext)
-	case !h.cfg.DisableSessionTags && !validTagValue(user):
+	case !h.cfg.DisableSessionTags && !tagValue.MatchString(user):
 		// a role's policy may scope users by this tag: never leave it out
 		return nil, fmt.Errorf("%w: sub is not usable as a session tag", errBadContext)
 	}
@@ -76,7 +76,7 @@ func (h *Handler) newSession(id Identity) (*aws.CredentialsCache, error) {
 		o.RoleSessionName = sessionName(id)
 		o.Duration = h.cfg.SessionDuration
 		if !h.cfg.DisableSourceIdentity {
-			o.SourceIdentity = aws.String(id.userID())
+			o.SourceIdentity = aws.String(id.Sub)
 		}
 		if !h.cfg.DisableSessionTags {
 			o.Tags = sessionTags(id)
@@ -121,26 +121,24 @@ func (m metered) Retrieve(ctx context.Context) (aws.Credentials, error) {
 // fits, and username when it fits too. A role's policies can then scope each
 // user, as ${aws:PrincipalTag/sub}.
 func sessionTags(id Identity) []types.Tag {
-	tags := []types.Tag{{Key: aws.String("sub"), Value: aws.String(id.userID())}}
-	if id.Username != "" && validTagValue(id.Username) {
+	tags := []types.Tag{{Key: aws.String("sub"), Value: aws.String(id.Sub)}}
+	if id.Username != "" && tagValue.MatchString(id.Username) {
 		tags = append(tags, types.Tag{Key: aws.String("username"), Value: aws.String(id.Username)})
 	}
 	return tags
 }
 
-// validTagValue reports whether IAM accepts s as a tag value: at most 256
-// characters of [\p{L}\p{Z}\p{N}_.:/=+\-@].
-func validTagValue(s string) bool {
-	return utf8.RuneCountInString(s) <= 256 && !strings.ContainsFunc(s, func(r rune) bool {
-		return !unicode.IsLetter(r) && !unicode.Is(unicode.Z, r) && !unicode.IsNumber(r) && !strings.ContainsRune("_.:/=+-@", r)
-	})
-}
+// The value rules of STS: a session tag value, and a SourceIdentity.
+var (
+	tagValue       = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$`)
+	sourceIdentity = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
+)
 
 // sessionName derives the RoleSessionName from the username, else the user
 // id, keeping [\w+=,.@-] and replacing anything else with '-'. It only labels
 // the session in CloudTrail; SourceIdentity and the cache key carry the id.
 func sessionName(id Identity) string {
-	for _, s := range []string{id.Username, id.userID()} {
+	for _, s := range []string{id.Username, id.Sub} {
 		if n := sanitizeName(s); len(n) >= 2 {
 			return n
 		}
@@ -161,10 +159,4 @@ func sanitizeName(s string) string {
 		}
 	}
 	return b.String()
-}
-
-// validSessionString reports whether STS accepts s as a SourceIdentity:
-// 2 to 64 characters of [\w+=,.@-].
-func validSessionString(s string) bool {
-	return len(s) >= 2 && len(s) <= 64 && onlyBytes(s, arn.NameChar)
 }

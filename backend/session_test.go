@@ -90,8 +90,8 @@ func TestTagValues(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := validTagValue(tt.value); got != tt.want {
-				t.Errorf("validTagValue(%q) = %v, want %v", tt.value, got, tt.want)
+			if got := tagValue.MatchString(tt.value); got != tt.want {
+				t.Errorf("tagValue.MatchString(%q) = %v, want %v", tt.value, got, tt.want)
 			}
 		})
 	}
