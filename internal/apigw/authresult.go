@@ -15,9 +15,9 @@ import (
 // make API Gateway answer 401, and the message of that 401.
 const unauthorizedMessage = "Unauthorized"
 
-// authFailure is why the authorizer gave the gateway no policy to evaluate:
-// the answer API Gateway sends and the outcome the gateway logs, together.
-// Detail for the log is wrapped around it with %w.
+// authFailure is why a method's authorization refuses a request: the answer
+// API Gateway sends and the outcome the gateway logs, together. Detail for
+// the log is wrapped around it with %w.
 type authFailure struct {
 	answer  gatewayError
 	outcome string
@@ -32,6 +32,12 @@ var (
 	errAuthorizerFailure = &authFailure{errResponseAuthorizerFailure, "authorizer_failure"}
 	// The authorizer answered something API Gateway cannot use as a policy: 500.
 	errAuthorizerConfig = &authFailure{errResponseAuthorizerConfig, "authorizer_config"}
+	// The identity source is missing or fails the validation expression:
+	// 401, and the authorizer is not invoked.
+	errNoIdentity = &authFailure{errResponseUnauthorized, "no_identity"}
+	// The policy denies the method, explicitly or by not allowing it: 403.
+	errExplicitDeny = &authFailure{errResponseExplicitDeny, "explicit_deny"}
+	errImplicitDeny = &authFailure{errResponseImplicitDeny, "implicit_deny"}
 )
 
 // authorizerResult is a decoded Lambda authorizer response.

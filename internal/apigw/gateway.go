@@ -197,11 +197,6 @@ func (g *Gateway) fail(e gatewayError, id, outcome string) reply {
 	return reply{status: status, header: h, body: body, outcome: outcome, authz: "none"}
 }
 
-func (g *Gateway) failure(e gatewayError, id, outcome string) *reply {
-	rep := g.fail(e, id, outcome)
-	return &rep
-}
-
 func (g *Gateway) serve(r *http.Request, id string, start time.Time) reply {
 	path, ok := strings.CutPrefix(r.URL.Path, "/"+g.cfg.Stage)
 	if !ok || (path != "" && path[0] != '/') {
@@ -236,10 +231,11 @@ func (g *Gateway) serveRoute(q request) reply {
 	}
 	authzState := "none"
 	if q.route.Authorized {
-		var fail *reply
-		if authzState, fail = g.authorize(&q); fail != nil {
-			fail.authz = authzState
-			return *fail
+		var refused *authFailure
+		if authzState, refused = g.authorize(&q); refused != nil {
+			rep := g.fail(refused.answer, q.id, refused.outcome)
+			rep.authz = authzState
+			return rep
 		}
 	}
 	rep := g.integrate(r.Context(), g.proxyEvent(q), q.id, firstAccept(r.Header))
@@ -248,14 +244,13 @@ func (g *Gateway) serveRoute(q request) reply {
 }
 
 // authorize runs (or reuses) the authorizer for q's identity and evaluates
-// its policy for q's method, the one place outcomes become statuses. It
-// reports whether the authorizer ran or was cached, and, unless the request
-// is allowed, the answer to send; an allowed request gets its authorizer
-// context in q.authz.
-func (g *Gateway) authorize(q *request) (state string, fail *reply) {
+// its policy for q's method. It reports whether the authorizer ran or was
+// cached, and why the request is refused; an allowed request gets its
+// authorizer context in q.authz.
+func (g *Gateway) authorize(q *request) (state string, refused *authFailure) {
 	token, err := g.cfg.Identity.Token(q.r.Header)
 	if err != nil {
-		return "none", g.failure(errResponseUnauthorized, q.id, "no_identity")
+		return "none", errNoIdentity
 	}
 	methodArn := arn.Method{Partition: arn.PartitionOf(g.cfg.Region), Region: g.cfg.Region, AccountID: g.cfg.AccountID,
 		APIID: g.cfg.APIID, Stage: g.cfg.Stage, Verb: q.r.Method, Resource: strings.TrimPrefix(q.path, "/")}.String()
@@ -276,13 +271,13 @@ func (g *Gateway) authorize(q *request) (state string, fail *reply) {
 		if f != errUnauthorized {
 			g.d.Logger.Warn("authorizer gave no policy", "apiRequestId", q.id, "error", err)
 		}
-		return state, g.failure(f.answer, q.id, f.outcome)
+		return state, f
 	}
 	switch res.Policy.Evaluate(InvokeAction, methodArn) {
 	case ExplicitDeny:
-		return state, g.failure(errResponseExplicitDeny, q.id, "explicit_deny")
+		return state, errExplicitDeny
 	case ImplicitDeny:
-		return state, g.failure(errResponseImplicitDeny, q.id, "implicit_deny")
+		return state, errImplicitDeny
 	}
 	q.authz = make(map[string]any, len(res.Context)+2)
 	for k, v := range res.Context {

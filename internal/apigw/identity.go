@@ -1,7 +1,6 @@
 package apigw
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -39,9 +38,6 @@ func NewIdentity(source, expression string) (Identity, error) {
 	}
 	return id, nil
 }
-
-// errNoIdentity is why a request is refused before the authorizer runs.
-var errNoIdentity = errors.New("identity source missing or invalid")
 
 // Token returns the identity source value of a request, or errNoIdentity when
 // API Gateway would answer 401 without invoking the authorizer: the header is
