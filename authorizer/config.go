@@ -1,6 +1,7 @@
 package authorizer
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rolegate/rolegate/internal/cognito"
+	"github.com/rolegate/rolegate/internal/emf"
 )
 
 // DefaultClockSkew is the leeway applied to exp, iat and nbf when CLOCK_SKEW is unset.
@@ -31,6 +33,9 @@ type Config struct {
 	Issuer string
 	// ClockSkew is the leeway for exp, iat and nbf (CLOCK_SKEW, Go duration, default 60s, 0 to 5m).
 	ClockSkew time.Duration
+	// MetricsNamespace is the CloudWatch namespace of the decision metrics (METRICS_NAMESPACE); "" means
+	// emf.DefaultNamespace.
+	MetricsNamespace string
 }
 
 // ConfigFromEnv reads the configuration through getenv (os.Getenv in main)
@@ -41,6 +46,8 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		JWKSURL:    strings.TrimSpace(getenv("JWKS_URL")),
 		Issuer:     strings.TrimSpace(getenv("ISSUER")),
 		ClockSkew:  DefaultClockSkew,
+		// An empty variable is unset, so a template can always pass it.
+		MetricsNamespace: cmp.Or(strings.TrimSpace(getenv("METRICS_NAMESPACE")), emf.DefaultNamespace),
 	}
 	if ids := getenv("APP_CLIENT_IDS"); strings.TrimSpace(ids) != "" {
 		for id := range strings.SplitSeq(ids, ",") {
@@ -86,6 +93,9 @@ func (c Config) Validate() error {
 		if err := checkURL(c.Issuer); err != nil {
 			errs = append(errs, fmt.Errorf("ISSUER: %w", err))
 		}
+	}
+	if c.MetricsNamespace != "" && !emf.ValidNamespace(c.MetricsNamespace) {
+		errs = append(errs, fmt.Errorf("METRICS_NAMESPACE %q: want 1 to 255 of [0-9A-Za-z.-_/#:], not starting with AWS/", c.MetricsNamespace))
 	}
 	if c.ClockSkew < 0 || c.ClockSkew > MaxClockSkew {
 		errs = append(errs, fmt.Errorf("CLOCK_SKEW %v: want 0 to %v", c.ClockSkew, MaxClockSkew))

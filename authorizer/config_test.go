@@ -64,6 +64,18 @@ func TestConfigFromEnv(t *testing.T) {
 				t.Errorf("issuer %q", c.ExpectedIssuer())
 			}
 		}},
+		{name: "METRICS_NAMESPACE defaults to rolegate", check: func(t *testing.T, c authorizer.Config) {
+			if c.MetricsNamespace != "rolegate" {
+				t.Errorf("namespace %q", c.MetricsNamespace)
+			}
+		}},
+		{name: "METRICS_NAMESPACE names the namespace", env: map[string]string{"METRICS_NAMESPACE": "Team/rolegate"}, check: func(t *testing.T, c authorizer.Config) {
+			if c.MetricsNamespace != "Team/rolegate" {
+				t.Errorf("namespace %q", c.MetricsNamespace)
+			}
+		}},
+		{name: "a METRICS_NAMESPACE in AWS/ fails", env: map[string]string{"METRICS_NAMESPACE": "AWS/Lambda"}, wantErr: "METRICS_NAMESPACE"},
+		{name: "a METRICS_NAMESPACE with a space fails", env: map[string]string{"METRICS_NAMESPACE": "role gate"}, wantErr: "METRICS_NAMESPACE"},
 		{name: "CLOCK_SKEW is a Go duration", env: map[string]string{"CLOCK_SKEW": "30s"}, check: func(t *testing.T, c authorizer.Config) {
 			if c.ClockSkew != 30*time.Second {
 				t.Errorf("skew %v", c.ClockSkew)

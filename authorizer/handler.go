@@ -1,6 +1,7 @@
 package authorizer
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -15,6 +16,7 @@ import (
 	gocache "github.com/patrickmn/go-cache"
 
 	"github.com/rolegate/rolegate/internal/arn"
+	"github.com/rolegate/rolegate/internal/emf"
 	"github.com/rolegate/rolegate/jwks"
 )
 
@@ -45,6 +47,7 @@ type Handler struct {
 	v          validator
 	now        func() time.Time
 	log        *slog.Logger
+	namespace  string
 	cacheTTL   time.Duration
 	maxEntries int
 	cache      *gocache.Cache // nil: every token is validated afresh
@@ -78,6 +81,7 @@ func New(cfg Config, keys KeySource, opts ...Option) (*Handler, error) {
 		v:          validator{issuer: cfg.ExpectedIssuer(), clients: slices.Clone(cfg.ClientIDs), skew: cfg.ClockSkew},
 		now:        time.Now,
 		log:        slog.Default(),
+		namespace:  cmp.Or(cfg.MetricsNamespace, emf.DefaultNamespace),
 		cacheTTL:   DefaultCacheTTL,
 		maxEntries: DefaultCacheEntries,
 	}
@@ -193,7 +197,12 @@ func (h *Handler) store(key string, d *decision, now time.Time) {
 	h.cache.Set(key, d, min(h.cacheTTL, left))
 }
 
-// logDecision writes the one JSON line per decision: never the token.
+// decisionSets are the dimension sets of a decision's metrics.
+var decisionSets = [][]string{{"Outcome"}, {"Outcome", "Reason"}}
+
+// logDecision writes the one JSON line per decision, which is also its EMF
+// metrics document: never the token. Dimensions are bounded sets (outcome and
+// reason class); the user and request ids are plain fields.
 func (h *Handler) logDecision(ctx context.Context, a *attempt, err error) {
 	out, reason, level := allowed, "ok", slog.LevelInfo
 	if err != nil {
@@ -204,12 +213,17 @@ func (h *Handler) logDecision(ctx context.Context, a *attempt, err error) {
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
 		awsRequestID = lc.AwsRequestID
 	}
-	attrs := []slog.Attr{
-		slog.String("awsRequestId", awsRequestID),
-		slog.String("outcome", string(out)),
-		slog.String("reason", reason),
-		slog.Bool("cached", a.cached),
+	hit := 0.0
+	if a.cached {
+		hit = 1
 	}
+	attrs := append(emf.Record{
+		Namespace:  h.namespace,
+		Time:       a.now,
+		Dimensions: []emf.Dimension{{Name: "Outcome", Value: string(out)}, {Name: "Reason", Value: reason}},
+		Sets:       decisionSets,
+		Metrics:    []emf.Metric{{Name: "Decisions", Unit: emf.Count, Value: 1}, {Name: "CacheHit", Unit: emf.Count, Value: hit}},
+	}.Attrs(), slog.String("awsRequestId", awsRequestID))
 	if a.sub != "" {
 		attrs = append(attrs, slog.String("sub", a.sub))
 	}

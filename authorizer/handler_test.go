@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -18,6 +19,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/rolegate/rolegate/authorizer"
+	"github.com/rolegate/rolegate/jwks"
 	"github.com/rolegate/rolegate/jwks/jwkstest"
 )
 
@@ -45,7 +47,7 @@ func TestAllowCarriesTheUserInAFlatStringContext(t *testing.T) {
 	if r.resp.PolicyDocument.Version != "2012-10-17" || !slices.Equal(st.Action, []string{"execute-api:Invoke"}) {
 		t.Errorf("policy = %+v", r.resp.PolicyDocument)
 	}
-	if r.log["sub"] != f.iss.Sub("alice") || r.log["outcome"] != "allow" || r.log["cached"] != false {
+	if r.log["sub"] != f.iss.Sub("alice") || r.log["Outcome"] != "allow" || r.log["Reason"] != "ok" || r.cached() {
 		t.Errorf("log line = %v", r.log)
 	}
 }
@@ -262,19 +264,18 @@ func TestDecisionCache(t *testing.T) {
 		if !maps.Equal(first.resp.Context, second.resp.Context) || first.resp.PrincipalID != second.resp.PrincipalID {
 			t.Errorf("cached response differs: %+v vs %+v", first.resp, second.resp)
 		}
-		// The hit's log line has the same fields, with the same values but for time and cached.
-		for k, v := range first.log {
-			if k != "time" && k != "cached" && second.log[k] != v {
-				t.Errorf("log %s = %v on the hit, %v before", k, second.log[k], v)
-			}
+		// The hit's log line has the same fields, with the same values but for time and CacheHit.
+		for _, l := range []map[string]any{first.log, second.log} {
+			delete(l, "time")
+			delete(l, "CacheHit")
 		}
-		if len(second.log) != len(first.log) {
-			t.Errorf("log line fields differ: %v vs %v", second.log, first.log)
+		if !reflect.DeepEqual(first.log, second.log) {
+			t.Errorf("the hit logged %v, the first call %v", second.log, first.log)
 		}
 		third := f.authorize(t, "Bearer "+tok, testMethodARN)
 		delete(third.log, "time")
-		delete(second.log, "time")
-		if !maps.Equal(third.log, second.log) {
+		delete(third.log, "CacheHit")
+		if !reflect.DeepEqual(third.log, second.log) {
 			t.Errorf("a second hit logged %v, the first %v", third.log, second.log)
 		}
 	})
@@ -589,6 +590,44 @@ func TestRolesInTheContext(t *testing.T) {
 			}
 			if got := r.resp.Context["roles"]; got != tt.all(f) {
 				t.Errorf("roles = %v, want %q", got, tt.all(f))
+			}
+		})
+	}
+}
+
+// TestDecisionMetrics: each decision's line is an EMF document counting one decision under its outcome and reason,
+// and whether the cache answered, in the configured namespace.
+func TestDecisionMetrics(t *testing.T) {
+	for _, tt := range []struct {
+		name            string
+		token           func(t *testing.T, f *fixture) string
+		fix             []fixtureOption
+		outcome, reason string
+		cacheHit        float64
+	}{
+		{"a fresh Allow", func(t *testing.T, f *fixture) string { return f.idToken(t, nil) }, nil, "allow", "ok", 0},
+		{"a cached Allow", func(t *testing.T, f *fixture) string {
+			tok := f.idToken(t, nil)
+			f.authorize(t, tok, testMethodARN)
+			return tok
+		}, nil, "allow", "ok", 1},
+		{"a Deny", func(t *testing.T, f *fixture) string { return f.iss.Mint(t, f.iss.IDClaims("bob")) }, nil, "deny", "no_role", 0},
+		{"a cached Deny", func(t *testing.T, f *fixture) string {
+			tok := f.iss.Mint(t, f.iss.IDClaims("bob"))
+			f.authorize(t, tok, testMethodARN)
+			return tok
+		}, nil, "deny", "no_role", 1},
+		{"an Unauthorized", func(t *testing.T, f *fixture) string { return f.iss.Mint(t, f.iss.AccessClaims("alice")) }, nil, "unauthorized", "wrong_token_use", 0},
+		{"an error", func(t *testing.T, f *fixture) string { return f.idToken(t, nil) },
+			[]fixtureOption{withKeySource(func(authorizer.KeySource) authorizer.KeySource { return failingKeys{jwks.ErrUnavailable} })}, "error", "keys_unavailable", 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, append(tt.fix, withConfig(func(c *authorizer.Config) { c.MetricsNamespace = "Team/rolegate" }))...)
+			r := f.authorize(t, tt.token(t, f), testMethodARN)
+			d := r.emf
+			if d.Namespace != "Team/rolegate" || d.Members["Outcome"] != tt.outcome || d.Members["Reason"] != tt.reason ||
+				d.Values["Decisions"] != 1 || d.Values["CacheHit"] != tt.cacheHit || d.Timestamp != t0.UnixMilli() {
+				t.Errorf("metrics: namespace %q, Outcome %v, Reason %v, values %v, timestamp %d", d.Namespace, d.Members["Outcome"], d.Members["Reason"], d.Values, d.Timestamp)
 			}
 		})
 	}

@@ -1,11 +1,12 @@
 package authorizer_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"log/slog"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/rolegate/rolegate/authorizer"
 	"github.com/rolegate/rolegate/internal/clocktest"
+	"github.com/rolegate/rolegate/internal/emf"
 	"github.com/rolegate/rolegate/internal/syncbuf"
 	"github.com/rolegate/rolegate/jwks"
 	"github.com/rolegate/rolegate/jwks/jwkstest"
@@ -133,11 +135,12 @@ func (f *fixture) idToken(t testing.TB, edit func(map[string]any)) string {
 	return f.iss.Mint(t, c)
 }
 
-// result is what one Handle call produced, with its log line.
+// result is what one Handle call produced, with its log line, which is also an EMF document.
 type result struct {
 	resp events.APIGatewayCustomAuthorizerResponse
 	err  error
 	log  map[string]any
+	emf  emf.Document
 }
 
 // outcome is what API Gateway would make of the result.
@@ -153,8 +156,8 @@ func (r result) outcome() string {
 	return "invalid response"
 }
 
-func (r result) reason() string { s, _ := r.log["reason"].(string); return s }
-func (r result) cached() bool   { b, _ := r.log["cached"].(bool); return b }
+func (r result) reason() string { return r.emf.Members["Reason"].(string) }
+func (r result) cached() bool   { return r.emf.Values["CacheHit"] == 1 }
 
 // authorize runs Handle on a TOKEN event with a Lambda request id, and returns the result and its one log line.
 func (f *fixture) authorize(t testing.TB, token, methodArn string) result {
@@ -168,18 +171,30 @@ func (f *fixture) authorize(t testing.TB, token, methodArn string) result {
 	if len(lines) != 1 {
 		t.Fatalf("Handle logged %d lines, want exactly one:\n%s", len(lines), f.logs.String()[before:])
 	}
-	var line map[string]any
-	if err := json.Unmarshal([]byte(lines[0]), &line); err != nil {
-		t.Fatalf("log line is not JSON: %v: %s", err, lines[0])
+	doc, verr := emf.Validate([]byte(lines[0]))
+	if verr != nil {
+		t.Fatalf("log line is not an EMF document: %v: %s", verr, lines[0])
 	}
-	if got := line["awsRequestId"]; got != "req-"+t.Name() {
+	if got := doc.Members["awsRequestId"]; got != "req-"+t.Name() {
 		t.Errorf("log awsRequestId = %v, want the Lambda request id", got)
 	}
 	if token != "" && len(token) > 16 && strings.Contains(lines[0], token[len(token)/2:]) {
 		t.Errorf("log line carries part of the token: %s", lines[0])
 	}
-	return result{resp: resp, err: err, log: line}
+	r := result{resp: resp, err: err, log: doc.Members, emf: doc}
+	// The metrics: one decision, under its outcome and bounded reason only, and whether the cache answered.
+	if doc.Namespace != f.namespace() || doc.Values["Decisions"] != 1 || doc.Units["Decisions"] != emf.Count ||
+		(doc.Values["CacheHit"] != 0 && doc.Values["CacheHit"] != 1) || doc.Units["CacheHit"] != emf.Count {
+		t.Errorf("metrics: namespace %q, values %v, units %v", doc.Namespace, doc.Values, doc.Units)
+	}
+	if !reflect.DeepEqual(doc.Sets, [][]string{{"Outcome"}, {"Outcome", "Reason"}}) || doc.Members["Outcome"] != r.outcome() {
+		t.Errorf("dimensions: sets %v, Outcome %v for a response that is %s", doc.Sets, doc.Members["Outcome"], r.outcome())
+	}
+	return r
 }
+
+// namespace is the metrics namespace f's handler writes under.
+func (f *fixture) namespace() string { return cmp.Or(f.cfg.MetricsNamespace, emf.DefaultNamespace) }
 
 // mustAllow fails unless r is an Allow of testResource.
 func mustAllow(t testing.TB, r result) {

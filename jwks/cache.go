@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/rolegate/rolegate/internal/emf"
 )
 
 // The cache's fixed rules.
@@ -36,7 +38,7 @@ type Cache struct {
 	client  *http.Client
 	now     func() time.Time
 	log     *slog.Logger
-	onFetch func(error)
+	metrics string // the EMF namespace of the fetch lines; "" for none
 
 	// set is replaced, never modified, so readers need no lock.
 	set atomic.Pointer[keySet]
@@ -73,6 +75,10 @@ func WithClock(now func() time.Time) Option { return func(c *Cache) { c.now = no
 
 // WithLogger sets where each fetch is logged (default: nowhere).
 func WithLogger(l *slog.Logger) Option { return func(c *Cache) { c.log = l } }
+
+// WithMetrics makes each fetch's log line also a CloudWatch EMF document in namespace: JwksFetches (Count, 1) with
+// the dimension Result, ok or failed.
+func WithMetrics(namespace string) Option { return func(c *Cache) { c.metrics = namespace } }
 
 // NewCache returns a Cache for the JWKS at url. It fetches nothing until Prefetch or the first Key.
 func NewCache(url string, opts ...Option) *Cache {
@@ -224,15 +230,22 @@ func (c *Cache) run(ctx context.Context, call *fetchCall) {
 	c.lastErr, call.err = err, err
 	c.inflight = nil
 	c.mu.Unlock()
-	close(call.done)
+	defer close(call.done) // after the log line, so that a waiter returns with it written
 
-	ms := time.Since(start).Milliseconds()
+	result, level, msg := "ok", slog.LevelInfo, "jwks fetched"
+	attrs := []slog.Attr{slog.String("url", c.url), slog.Int64("ms", time.Since(start).Milliseconds())}
 	if err != nil {
-		c.log.WarnContext(ctx, "jwks fetch failed; keeping the last good key set", "url", c.url, "ms", ms,
-			"haveSet", c.set.Load() != nil, "error", err.Error())
-		return
+		result, level, msg = "failed", slog.LevelWarn, "jwks fetch failed; keeping the last good key set"
+		attrs = append(attrs, slog.Bool("haveSet", c.set.Load() != nil), slog.String("error", err.Error()))
+	} else {
+		attrs = append(attrs, slog.Int("keys", len(keys)))
 	}
-	c.log.InfoContext(ctx, "jwks fetched", "url", c.url, "ms", ms, "keys", len(keys))
+	if c.metrics != "" {
+		attrs = append(attrs, emf.Record{Namespace: c.metrics, Time: c.now(),
+			Dimensions: []emf.Dimension{{Name: "Result", Value: result}}, Sets: [][]string{{"Result"}},
+			Metrics: []emf.Metric{{Name: "JwksFetches", Unit: emf.Count, Value: 1}}}.Attrs()...)
+	}
+	c.log.LogAttrs(ctx, level, msg, attrs...)
 }
 
 var (

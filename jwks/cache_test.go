@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +17,8 @@ import (
 	"github.com/rolegate/rolegate/internal/mint"
 
 	"github.com/rolegate/rolegate/internal/clocktest"
+	"github.com/rolegate/rolegate/internal/emf"
+	"github.com/rolegate/rolegate/internal/syncbuf"
 	"github.com/rolegate/rolegate/jwks"
 	"github.com/rolegate/rolegate/jwks/jwkstest"
 )
@@ -516,5 +520,38 @@ func TestCacheRefusesRedirects(t *testing.T) {
 				t.Error("NewCache changed the caller's client")
 			}
 		})
+	}
+}
+
+// TestCacheFetchMetrics: each fetch writes one log line that is also an EMF document counting the fetch by result.
+func TestCacheFetchMetrics(t *testing.T) {
+	clk := clocktest.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	iss := jwkstest.NewIssuer(t)
+	logs := &syncbuf.Buffer{}
+	c := jwks.NewCache(iss.URL, jwks.WithClock(clk.Now), jwks.WithLogger(slog.New(slog.NewJSONHandler(logs, nil))), jwks.WithMetrics("rolegate"))
+	prefetch(t, c)
+	iss.SetFailing(http.StatusBadGateway)
+	if err := c.Prefetch(context.Background()); err == nil {
+		t.Fatal("a failing fetch succeeded")
+	}
+	iss.SetRedirect(iss.URL)
+	iss.SetFailing(0)
+	if err := c.Prefetch(context.Background()); err == nil {
+		t.Fatal("a redirected fetch succeeded")
+	}
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	want := []string{"ok", "failed", "failed"}
+	if len(lines) != len(want) {
+		t.Fatalf("%d lines for %d fetches:\n%s", len(lines), len(want), logs.String())
+	}
+	for i, line := range lines {
+		d, err := emf.Validate([]byte(line))
+		if err != nil {
+			t.Fatalf("fetch %d: %v: %s", i, err, line)
+		}
+		if d.Namespace != "rolegate" || d.Values["JwksFetches"] != 1 || d.Members["Result"] != want[i] ||
+			!reflect.DeepEqual(d.Sets, [][]string{{"Result"}}) || d.Timestamp != clk.Now().UnixMilli() {
+			t.Errorf("fetch %d: namespace %q, values %v, Result %v, sets %v", i, d.Namespace, d.Values, d.Members["Result"], d.Sets)
+		}
 	}
 }

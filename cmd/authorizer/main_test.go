@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/rolegate/rolegate/authorizer"
+	"github.com/rolegate/rolegate/internal/emf"
 	"github.com/rolegate/rolegate/internal/rie"
 	"github.com/rolegate/rolegate/internal/syncbuf"
 	"github.com/rolegate/rolegate/jwks/jwkstest"
@@ -123,21 +124,34 @@ func TestBootstrapUnderRIE(t *testing.T) {
 		// The function's output reaches us through RIE's pipe, which may lag
 		// behind the invoke response: wait for it (not for time to pass).
 		out := waitForLines(logs, `"msg":"authorizer decision"`, invocations, 10*time.Second)
-		var decisions int
+		var decisions, fetches int
 		for line := range strings.SplitSeq(out, "\n") {
 			if strings.Contains(line, valid[len(valid)-40:]) {
 				t.Errorf("log carries the token: %s", line)
 			}
 			var rec map[string]any
-			if json.Unmarshal([]byte(line), &rec) == nil && rec["msg"] == "authorizer decision" {
+			if json.Unmarshal([]byte(line), &rec) != nil {
+				continue
+			}
+			switch rec["msg"] {
+			case "authorizer decision":
 				decisions++
+				d, err := emf.Validate([]byte(line))
+				if err != nil || d.Namespace != "rolegate" || d.Values["Decisions"] != 1 {
+					t.Errorf("decision line is not the EMF document it should be (%v): %s", err, line)
+				}
 				if id, _ := rec["awsRequestId"].(string); id == "" {
 					t.Errorf("decision without request id: %s", line)
 				}
+			case "jwks fetched":
+				fetches++
+				if d, err := emf.Validate([]byte(line)); err != nil || d.Values["JwksFetches"] != 1 || d.Members["Result"] != "ok" {
+					t.Errorf("fetch line is not the EMF document it should be (%v): %s", err, line)
+				}
 			}
 		}
-		if decisions != invocations {
-			t.Errorf("%d decision lines for %d invocations:\n%s", decisions, invocations, out)
+		if decisions != invocations || fetches != 1 {
+			t.Errorf("%d decision lines for %d invocations, %d fetch lines for 1 fetch:\n%s", decisions, invocations, fetches, out)
 		}
 	})
 }

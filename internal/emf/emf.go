@@ -11,11 +11,26 @@ package emf
 
 import (
 	"log/slog"
+	"strings"
 	"time"
 )
 
 // DefaultNamespace is the metric namespace when METRICS_NAMESPACE is unset.
 const DefaultNamespace = "rolegate"
+
+// ValidNamespace reports whether ns is a custom CloudWatch namespace: 1 to 255
+// of [0-9A-Za-z.-_/#:], not starting with "AWS/" (reserved for AWS services).
+func ValidNamespace(ns string) bool {
+	if ns == "" || len(ns) > 255 || strings.HasPrefix(ns, "AWS/") {
+		return false
+	}
+	for _, c := range []byte(ns) {
+		if !('0' <= c && c <= '9' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || strings.IndexByte(".-_/#:", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
 
 // Unit is a CloudWatch metric unit.
 type Unit string

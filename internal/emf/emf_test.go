@@ -64,3 +64,24 @@ func TestValidateRefuses(t *testing.T) {
 		})
 	}
 }
+
+func TestValidNamespace(t *testing.T) {
+	for _, tt := range []struct {
+		ns   string
+		want bool
+	}{
+		{"rolegate", true},
+		{"Team/rolegate-prod_1.x#a:b", true},
+		{strings.Repeat("n", 255), true},
+		{"", false},
+		{strings.Repeat("n", 256), false},
+		{"AWS/Lambda", false},
+		{"role gate", false},
+		{"rolegate\n", false},
+		{"rôlegate", false},
+	} {
+		if got := emf.ValidNamespace(tt.ns); got != tt.want {
+			t.Errorf("ValidNamespace(%q) = %v, want %v", tt.ns, got, tt.want)
+		}
+	}
+}
