@@ -19,6 +19,7 @@ import (
 	"github.com/rolegate/rolegate/internal/apigw"
 	"github.com/rolegate/rolegate/internal/moto"
 	"github.com/rolegate/rolegate/internal/rie"
+	"github.com/rolegate/rolegate/internal/testenv"
 )
 
 func mustGet(t *testing.T, u string) []byte {
@@ -36,6 +37,7 @@ func mustGet(t *testing.T, u string) []byte {
 }
 
 func TestStartStackReportsABusyPortBeforeBuilding(t *testing.T) {
+	testenv.MustHave(t, "aws-lambda-rie") // checked before the port
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -52,6 +54,7 @@ func TestStartStackReportsABusyPortBeforeBuilding(t *testing.T) {
 }
 
 func TestStartStackWithoutMotoSaysWhatToInstall(t *testing.T) {
+	testenv.MustHave(t, "aws-lambda-rie")
 	// A PATH with the emulator and go, but no moto_server.
 	dir := t.TempDir()
 	riePath, err := rie.Path()
