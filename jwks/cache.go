@@ -1,6 +1,7 @@
 package jwks
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -115,68 +116,42 @@ func (c *Cache) Prefetch(ctx context.Context) error {
 // error wraps ErrUnavailable; a failed try closes the penalty box like any other, so during an outage lookups fail
 // at once instead of each waiting out a timeout against a provider that is down. An empty kid is ErrKeyNotFound at
 // once, without a fetch: no usable key has an empty kid.
+//
+// A known kid in a set older than RefreshInterval is refreshed inline, in the lookup that notices, rather than in a
+// background goroutine: on Lambda a goroutine left running after the response is frozen with the sandbox. Only the
+// lookup that starts that fetch waits, and a failure keeps the held key; a key the provider retired no longer passes.
 func (c *Cache) Key(ctx context.Context, kid string) (*Key, error) {
 	if kid == "" {
 		return nil, ErrKeyNotFound
 	}
 	s := c.set.Load()
+	var held *Key
 	if s != nil {
-		if k, ok := s.keys[kid]; ok {
-			if c.now().Sub(s.fetched) < RefreshInterval {
-				return k, nil
-			}
-			return c.refreshed(ctx, kid, k)
+		if held = s.keys[kid]; held != nil && c.now().Sub(s.fetched) < RefreshInterval {
+			return held, nil
 		}
 	}
-	return c.refetched(ctx, kid, s)
-}
-
-// refreshed serves a known kid from a set older than RefreshInterval. The refresh runs inline, in the lookup that
-// notices, rather than in a background goroutine: on Lambda a goroutine left running after the response is frozen
-// with the sandbox, so an inline refresh is the one that reliably completes. Only the lookup that starts the fetch
-// waits; a failure keeps the held key.
-func (c *Cache) refreshed(ctx context.Context, kid string, held *Key) (*Key, error) {
 	call, started := c.startFetch(ctx, true)
-	if !started {
+	switch {
+	case held != nil && !started:
 		return held, nil
-	}
-	select {
-	case <-call.done:
-	case <-ctx.Done():
-		return held, nil
-	}
-	if call.err != nil {
-		return held, nil
-	}
-	if k, ok := call.set.keys[kid]; ok {
-		return k, nil
-	}
-	// The provider retired the key: tokens it signed must no longer pass.
-	return nil, ErrKeyNotFound
-}
-
-// refetched looks kid up after a refetch, held being the set before (nil if none).
-func (c *Cache) refetched(ctx context.Context, kid string, held *keySet) (*Key, error) {
-	call, _ := c.startFetch(ctx, true)
-	if call == nil {
-		if held == nil {
-			return nil, c.unavailable()
-		}
+	case call == nil && s == nil:
+		return nil, c.unavailable()
+	case call == nil:
 		return nil, ErrKeyNotFound
 	}
 	select {
 	case <-call.done:
 	case <-ctx.Done():
-		if held == nil {
-			return nil, fmt.Errorf("%w: %w", ErrUnavailable, ctx.Err())
-		}
-		// %v, not %w: the outcome must be exactly one of the two sentinels.
-		return nil, fmt.Errorf("%w (gave up waiting for a refetch: %v)", ErrKeyNotFound, ctx.Err())
+		call = &fetchCall{err: fmt.Errorf("gave up waiting for a fetch: %w", ctx.Err())}
 	}
-	if call.err != nil {
-		if held == nil {
-			return nil, fmt.Errorf("%w: %w", ErrUnavailable, call.err)
-		}
+	switch {
+	case call.err != nil && held != nil:
+		return held, nil
+	case call.err != nil && s == nil:
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, call.err)
+	case call.err != nil:
+		// %v, not %w: the outcome must be exactly one of the two sentinels.
 		return nil, fmt.Errorf("%w (refetch failed: %v)", ErrKeyNotFound, call.err)
 	}
 	if k, ok := call.set.keys[kid]; ok {
@@ -187,12 +162,8 @@ func (c *Cache) refetched(ctx context.Context, kid string, held *keySet) (*Key, 
 
 func (c *Cache) unavailable() error {
 	c.mu.Lock()
-	err := c.lastErr
-	c.mu.Unlock()
-	if err == nil {
-		err = errors.New("no fetch has succeeded yet")
-	}
-	return fmt.Errorf("%w (retrying after the penalty box): %w", ErrUnavailable, err)
+	defer c.mu.Unlock()
+	return fmt.Errorf("%w (retrying after the penalty box): %w", ErrUnavailable, cmp.Or(c.lastErr, errors.New("no fetch has succeeded yet")))
 }
 
 // startFetch returns the running fetch, or starts one. A lookup (lookup true) may only start one when the penalty box

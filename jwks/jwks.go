@@ -8,10 +8,12 @@
 package jwks
 
 import (
+	"bytes"
 	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jwk"
@@ -81,7 +83,7 @@ func ParseSet(b []byte) (map[string]*Key, error) {
 		case err != nil || conflicted[k.ID]:
 		case keys[k.ID] == nil:
 			keys[k.ID] = k
-		case !sameKey(keys[k.ID], k):
+		case keys[k.ID].Alg != k.Alg || !keys[k.ID].Public.Equal(k.Public):
 			delete(keys, k.ID)
 			conflicted[k.ID] = true
 		}
@@ -121,11 +123,11 @@ func parseKey(raw []byte) (*Key, error) {
 			return nil, errAlg
 		}
 	}
-	if _, ok := key.Get(jwk.KeyOpsKey); ok && !allowsVerify(key.KeyOps()) {
+	if _, ok := key.Get(jwk.KeyOpsKey); ok && !slices.Contains(key.KeyOps(), jwk.KeyOpVerify) {
 		return nil, errKeyOps
 	}
 	// jwx folds e into an int64 without a range check, so a long e must be refused before Raw truncates it.
-	if !exponentFits(pub.E()) {
+	if e := bytes.TrimLeft(pub.E(), "\x00"); len(e) == 0 || len(e) > 4 {
 		return nil, errExponent
 	}
 	var rk rsa.PublicKey
@@ -139,25 +141,4 @@ func parseKey(raw []byte) (*Key, error) {
 		return nil, errModulus
 	}
 	return &Key{ID: kid, Alg: alg, Public: &rk}, nil
-}
-
-func allowsVerify(ops jwk.KeyOperationList) bool {
-	for _, op := range ops {
-		if op == jwk.KeyOpVerify {
-			return true
-		}
-	}
-	return false
-}
-
-// exponentFits reports whether the big-endian e, leading zeros aside, fits in four bytes.
-func exponentFits(e []byte) bool {
-	for len(e) > 0 && e[0] == 0 {
-		e = e[1:]
-	}
-	return len(e) > 0 && len(e) <= 4
-}
-
-func sameKey(a, b *Key) bool {
-	return a.Alg == b.Alg && a.Public.Equal(b.Public)
 }
