@@ -7,7 +7,7 @@
 //	                                       requests through a fresh local stack, with latency and call counts
 //
 // It is wiring only: the stack lives in internal/localstack, the API Gateway
-// emulator in internal/apigw. See docs/local.md.tack.
+// emulator in internal/apigw. See docs/local.md.
 package main
 
 import (
