@@ -25,9 +25,15 @@
 
 GO        ?= go
 AWS       ?= aws
+NPM       ?= npm
 S3_PREFIX ?= rolegate
 TEMPLATE  := deploy/template.yaml
 PACKAGED  := build/packaged.yaml
+
+# cfn-guard 3.1 and the AWS Control Tower proactive controls, from npm into a
+# git-ignored directory of the project (make guard-tools).
+CFNGUARD_PKG := @cdklabs/cdk-validator-cfnguard@0.0.62
+GUARD_DIR    := .tools/node_modules/@cdklabs/cdk-validator-cfnguard
 
 AWS_CMD = $(AWS)$(if $(REGION), --region $(REGION))
 
@@ -72,7 +78,7 @@ DEPLOY_ARGS = --stack-name $(STACK) --template-file $(PACKAGED) \
 stack-resource = $(AWS_CMD) cloudformation describe-stack-resource --stack-name $(STACK) \
 	--logical-resource-id $(1) --query StackResourceDetail.PhysicalResourceId --output text
 
-.PHONY: package deploy destroy smoke cfn-lint aws-identity
+.PHONY: package deploy destroy smoke cfn-lint aws-identity guard-tools
 
 aws-identity:
 	@echo "aws-identity: $(AWS_CMD) sts get-caller-identity"
@@ -155,11 +161,17 @@ smoke: aws-identity ## the AWS article's checks on a deployed stack: user in a g
 	@: $(call need,STACK,$(SMOKE_USAGE))
 	AWS="$(AWS_CMD)" bash deploy/smoke.sh $(STACK) $(or $(GROUP),admins)
 
-cfn-lint: ## cfn-lint (informational rules on) on the source and packaged template, and the project rules
+guard-tools: ## install cfn-guard and the Control Tower rules into .tools/ (npm)
+	@test -d $(GUARD_DIR) || { \
+		command -v $(NPM) >/dev/null 2>&1 || { echo "guard-tools: npm missing: install Node.js, then: make guard-tools" >&2; exit 1; }; \
+		echo "guard-tools: npm install $(CFNGUARD_PKG) into .tools/"; \
+		$(NPM) install --prefix .tools --no-audit --no-fund --silent $(CFNGUARD_PKG); }
+
+cfn-lint: guard-tools ## cfn-lint (informational rules on) on the source and packaged template, the project rules, the Control Tower controls
 	@command -v cfn-lint >/dev/null 2>&1 || { echo 'cfn-lint: not installed: pip install "cfn-lint==1.51.0"' >&2; exit 1; }
 	@mkdir -p build
-	@echo "cfn-lint: project rules (go run ./cmd/rolegate-check), packaged form offline to build/packaged-offline.yaml"
-	$(GO) run ./cmd/rolegate-check -template $(TEMPLATE) -packaged build/packaged-offline.yaml
+	@echo "cfn-lint: project rules and Control Tower controls (cfn-guard, the table in docs/deploy.md); packaged form written offline"
+	$(GO) run ./cmd/rolegate-check -template $(TEMPLATE) -packaged build/packaged-offline.yaml -guard $(GUARD_DIR) -controls docs/deploy.md
 	@echo "cfn-lint: $(TEMPLATE) (source form; W3002 'only works with package' is how it is meant to be used) and the packaged form"
 	cfn-lint --include-checks I --ignore-checks W3002 -- $(TEMPLATE)
 	cfn-lint --include-checks I -- build/packaged-offline.yaml
