@@ -35,6 +35,7 @@ tools: ## install aws-lambda-rie if missing, check for moto_server (make test al
 		(echo "install aws-lambda-rie $(RIE_VERSION)" && \
 		 $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION))
 	@command -v moto_server >/dev/null 2>&1 || (echo 'moto_server missing: pip install "moto[server]"' && exit 1)
+	@$(MAKE) --no-print-directory guard-tools || echo "tools: cfn-guard not installed; make cfn-lint and make test need it (make guard-tools)"
 
 test: tools ## run every test (unit, RIE, moto, CloudFormation checks, end to end)
 	@command -v cfn-lint >/dev/null 2>&1 || (echo 'cfn-lint missing: pip install "cfn-lint==1.51.0"' && exit 1)
