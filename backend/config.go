@@ -3,7 +3,6 @@ package backend
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -98,9 +97,6 @@ func parseDuration(v string) (time.Duration, error) {
 	return d, nil
 }
 
-// namespacePattern is CloudWatch's rule for a custom namespace.
-var namespacePattern = regexp.MustCompile(`^[0-9A-Za-z.\-_/#:]{1,255}$`)
-
 // Validate reports every unusable setting, so that a bad deployment fails its
 // cold start loudly instead of failing every request.
 func (c Config) Validate() error {
@@ -116,7 +112,7 @@ func (c Config) Validate() error {
 	if c.MaxSessions < 0 {
 		errs = append(errs, fmt.Errorf("max sessions %d: want 0 (default) or more", c.MaxSessions))
 	}
-	if ns := c.MetricsNamespace; ns != "" && (!namespacePattern.MatchString(ns) || strings.HasPrefix(ns, "AWS/")) {
+	if ns := c.MetricsNamespace; ns != "" && !emf.ValidNamespace(ns) {
 		errs = append(errs, fmt.Errorf("metrics namespace %q: want 1 to 255 of [0-9A-Za-z.-_/#:], not starting with AWS/", ns))
 	}
 	return errors.Join(errs...)

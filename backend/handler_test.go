@@ -329,7 +329,7 @@ func TestRefusedBeforeAnySTSCall(t *testing.T) {
 				t.Errorf("%d STS calls, want none", n)
 			}
 			log := f.lastLog(t)
-			if log.Members["Outcome"] != "forbidden" || log.Members["reason"] != tt.reason ||
+			if log.Members["Outcome"] != "forbidden" || log.Members["Reason"] != tt.reason ||
 				log.Values["AssumeRoleCalls"] != 0 || log.Members["status"] != json.Number("403") {
 				t.Errorf("log %v: want outcome forbidden, reason %s, no AssumeRole, status 403", log.Members, tt.reason)
 			}
@@ -496,14 +496,15 @@ func TestLogLine(t *testing.T) {
 		"user":         "alice",
 		"status":       json.Number("200"),
 		"Outcome":      "ok",
+		"Reason":       "ok",
 	}
 	for k, v := range want {
 		if got.Members[k] != v {
 			t.Errorf("log %s = %v, want %v", k, got.Members[k], v)
 		}
 	}
-	if _, ok := got.Members["reason"]; ok {
-		t.Errorf("a 200 logged a reason: %v", got.Members)
+	if _, ok := got.Members["error"]; ok {
+		t.Errorf("a 200 logged an error: %v", got.Members)
 	}
 	f.assertNoSecrets(t, "log", f.logs.String())
 	f.assertNoSecrets(t, "response", resp.Body)

@@ -23,13 +23,17 @@ type rejection struct {
 
 func (r *rejection) Error() string { return "backend: " + r.message }
 
-// The outcome table. Every 403 is decided before any STS call, except
-// access_denied, which is STS's own refusal.
+// The outcome table: every answer but a 200 ("ok"). Every 403 is decided
+// before any STS call, except access_denied, which is STS's own refusal.
 var (
 	errNoRole         = &rejection{http.StatusForbidden, "forbidden", "no_role", "no role in authorizer context"}
 	errNoUser         = &rejection{http.StatusForbidden, "forbidden", "no_user", "no user in authorizer context"}
 	errBadContext     = &rejection{http.StatusForbidden, "forbidden", "bad_context", "malformed authorizer context"}
 	errBadRole        = &rejection{http.StatusForbidden, "forbidden", "bad_role", "role is not an IAM role ARN"}
+	errChooseRole     = &rejection{http.StatusForbidden, "forbidden", "choose_role", "choose one of your roles with " + RoleHeader}
+	errNotYourRole    = &rejection{http.StatusForbidden, "forbidden", "not_your_role", RoleHeader + " names none of your roles"}
+	errAmbiguousRole  = &rejection{http.StatusForbidden, "forbidden", "ambiguous_role", RoleHeader + " names more than one of your roles: send its ARN"}
+	errManyHeaders    = &rejection{http.StatusForbidden, "forbidden", "many_role_headers", RoleHeader + " must be sent once, with one value"}
 	errRoleNotAllowed = &rejection{http.StatusForbidden, "forbidden", "role_not_allowed", "role not allowed"}
 	errAccessDenied   = &rejection{http.StatusForbidden, "forbidden", "access_denied", "role cannot be assumed"}
 	errNotFound       = &rejection{http.StatusNotFound, "not_found", "not_found", "no such resource"}
@@ -37,11 +41,6 @@ var (
 	errSTS            = &rejection{http.StatusBadGateway, "sts_error", "sts_error", "STS error"}
 	errThrottled      = &rejection{http.StatusServiceUnavailable, "throttled", "throttled", "STS is throttling, retry later"}
 	errInternal       = &rejection{http.StatusInternalServerError, "internal", "internal", "internal error"}
-
-	errChooseRole    = &rejection{http.StatusForbidden, "forbidden", "choose_role", "choose one of your roles with " + RoleHeader}
-	errNotYourRole   = &rejection{http.StatusForbidden, "forbidden", "not_your_role", RoleHeader + " names none of your roles"}
-	errAmbiguousRole = &rejection{http.StatusForbidden, "forbidden", "ambiguous_role", RoleHeader + " names more than one of your roles: send its ARN"}
-	errManyHeaders   = &rejection{http.StatusForbidden, "forbidden", "many_role_headers", RoleHeader + " must be sent once, with one value"}
 )
 
 // outcomeOK is the outcome of a 200.

@@ -119,8 +119,8 @@ func TestRoleChoice(t *testing.T) {
 				if n := f.sts.Calls(""); n != 0 {
 					t.Errorf("%d STS calls, want none", n)
 				}
-				if log.Members["reason"] != tt.reason {
-					t.Errorf("logged reason %v, want %s", log.Members["reason"], tt.reason)
+				if log.Members["Reason"] != tt.reason {
+					t.Errorf("logged reason %v, want %s", log.Members["Reason"], tt.reason)
 				}
 				return
 			}
