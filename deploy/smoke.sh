@@ -3,12 +3,15 @@
 # rolegate stack. It creates a throw-away user in GROUP (default admins), sets
 # a permanent password, signs in with `aws cognito-idp initiate-auth` to get an
 # ID token, calls GET /whoami with it, and checks that the backend ran as the
-# group's role. Then it checks that a missing or malformed token gets a JSON
-# 401, and shows what the group's role may do in the data bucket. The user is
-# deleted on exit (KEEP_USER=1 keeps it).
+# group's role, named <stack>-<region>-<group>. Then it checks that a missing
+# or malformed token gets a JSON 401, and, with the IAM policy simulator and
+# the session tag aws:PrincipalTag/sub the backend sets, that the role lets
+# the user write their own prefix users/<sub>/ of the data bucket and not
+# another user's. The user is deleted on exit (KEEP_USER=1 keeps it).
 #
-# Needs: aws CLI with credentials allowed to administer the pool, curl, and a
-# stack deployed with PASSWORD_AUTH=true (USER_PASSWORD_AUTH on the client).
+# Needs: aws CLI with credentials allowed to administer the pool and to call
+# iam:SimulatePrincipalPolicy, curl, and a stack deployed with
+# PASSWORD_AUTH=true (USER_PASSWORD_AUTH on the client).
 # AWS may name the CLI with options, e.g. AWS="aws --region eu-west-1".
 set -euo pipefail
 
@@ -41,6 +44,12 @@ role_arn=$("${aws[@]}" cognito-idp get-group --user-pool-id "$pool" --group-name
 	--query Group.RoleArn --output text) || fail "group $group not found in $pool"
 role_name=${role_arn##*/}
 say "  $role_arn"
+# Role names are account-wide and case-insensitive: the template puts the
+# region in them. A pool id starts with its region.
+region=${pool%%_*}
+want_role="$stack-$region-$group"
+[[ ${role_name,,} == "${want_role,,}" ]] ||
+	fail "group $group's role is $role_name, want $want_role (the template names group roles <stack>-<region>-<group>)"
 
 flows=$("${aws[@]}" cognito-idp describe-user-pool-client --user-pool-id "$pool" --client-id "$client" \
 	--query 'UserPoolClient.ExplicitAuthFlows' --output text)
@@ -83,6 +92,9 @@ token=$("${aws[@]}" cognito-idp initiate-auth --client-id "$client" --auth-flow 
 	--auth-parameters "USERNAME=$email,PASSWORD=$password" \
 	--query AuthenticationResult.IdToken --output text)
 [[ $token == *.*.* ]] || fail "initiate-auth returned no ID token"
+sub=$("${aws[@]}" cognito-idp admin-get-user --user-pool-id "$pool" --username "$email" \
+	--query "UserAttributes[?Name=='sub'].Value | [0]" --output text)
+[[ -n $sub && $sub != None ]] || fail "cannot read the sub of $email"
 
 # call GETs /whoami with Authorization: $1 (no header without $1) and sets
 # status and body.
@@ -116,20 +128,25 @@ say "GET /whoami with a malformed token: want a JSON 401"
 call "Bearer not-a-jwt"
 [[ $status == 401 && $body == *'"message"'* ]] || fail "malformed token answered $status $body, want 401 JSON"
 
-# What the role may do: the article's "verify that you can access the same
-# resources defined in the role". Needs iam:SimulatePrincipalPolicy; skipped
-# without it.
+# Each user's own prefix: the backend tags the session with the caller's sub,
+# and the group roles grant users/${aws:PrincipalTag/sub}/. The simulator
+# evaluates the role's policies with that tag as a context key.
 partition=$(cut -d: -f2 <<<"$role_arn")
-say "what $role_name may do in s3://$bucket (IAM policy simulator)"
-for check in "s3:GetObject shared/smoke.txt" "s3:PutObject smoke.txt"; do
-	read -r action key <<<"$check"
-	if decision=$("${aws[@]}" iam simulate-principal-policy --policy-source-arn "$role_arn" \
-		--action-names "$action" --resource-arns "arn:$partition:s3:::$bucket/$key" \
-		--query 'EvaluationResults[0].EvalDecision' --output text 2>/dev/null); then
-		say "  $action $key: $decision"
-	else
-		say "  $action $key: not simulated (iam simulate-principal-policy failed: does the caller have iam:SimulatePrincipalPolicy?)"
-	fi
-done
+# simulate KEY prints the simulator's decision for s3:PutObject on KEY in the
+# data bucket, as a session of $role_name tagged with this user's sub.
+simulate() {
+	"${aws[@]}" iam simulate-principal-policy --policy-source-arn "$role_arn" \
+		--action-names s3:PutObject --resource-arns "arn:$partition:s3:::$bucket/$1" \
+		--context-entries "ContextKeyName=aws:PrincipalTag/sub,ContextKeyValues=$sub,ContextKeyType=string" \
+		--query 'EvaluationResults[0].EvalDecision' --output text ||
+		fail "the IAM policy simulator failed: the caller needs iam:SimulatePrincipalPolicy"
+}
+say "IAM policy simulator: may $role_name, tagged sub=$sub, write its own prefix and no one else's?"
+own=$(simulate "users/$sub/smoke.txt")
+say "  s3:PutObject users/$sub/smoke.txt: $own"
+[[ $own == allowed ]] || fail "$role_name may not write the user's own prefix users/$sub/: $own"
+other=$(simulate "users/someone-else/smoke.txt")
+say "  s3:PutObject users/someone-else/smoke.txt: $other"
+[[ $other != allowed ]] || fail "$role_name may write another user's prefix users/someone-else/"
 
 say "PASS: a user of group $group reached /whoami as $role_name"

@@ -24,44 +24,67 @@ import (
 )
 
 // TestSmokeScript runs deploy/smoke.sh, the check users run against a real
-// stack, against moto's Cognito and CloudFormation on loopback and a stand-in
-// for the deployed API. It shows the script passes on a working stack and
-// fails, saying why, on a broken one. (Only the script is under test here:
-// moto cannot create this template's API, so the API is a stand-in.)
+// stack, against moto's Cognito and CloudFormation on loopback and stand-ins
+// for the deployed API and for IAM's policy simulator. It shows the script
+// passes on a working stack and fails, saying why, on a broken one. (Only the
+// script is under test here: moto cannot create this template's API and has
+// no policy simulator, so those are stand-ins.)
 func TestSmokeScript(t *testing.T) {
 	t.Parallel()
 	testenv.MustHave(t, "aws")
 	srv := mototest.Start(t)
 
+	ownPrefixOnly := func(key, sub string) bool { return strings.HasPrefix(key, "users/"+sub+"/") }
 	tests := []struct {
 		name         string
-		passwordAuth bool              // USER_PASSWORD_AUTH on the app client
-		roleOf       map[string]string // group → role name the stand-in API reports
+		passwordAuth bool                       // USER_PASSWORD_AUTH on the app client
+		groupRole    string                     // the admins group's role name, after "<stack>-"
+		ranAs        string                     // the role the stand-in API reports, after "<stack>-"
+		mayWrite     func(key, sub string) bool // the stand-in simulator's s3:PutObject decision
 		wantOK       bool
 		wantOutput   string
 	}{
 		{
 			name: "a user of the group reaches /whoami as the group's role", passwordAuth: true,
-			roleOf: map[string]string{"admins": "smoke-admins"},
-			wantOK: true, wantOutput: "PASS: a user of group admins reached /whoami as smoke-admins",
+			groupRole: "us-east-1-admins", ranAs: "us-east-1-admins", mayWrite: ownPrefixOnly,
+			wantOK: true, wantOutput: "PASS: a user of group admins reached /whoami as smoke-0-us-east-1-admins",
 		},
 		{
 			name: "a backend running as another role fails the smoke test", passwordAuth: true,
-			roleOf:     map[string]string{"admins": "smoke-readers"},
-			wantOutput: "/whoami ran as something other than smoke-admins",
+			groupRole: "us-east-1-admins", ranAs: "us-east-1-readers", mayWrite: ownPrefixOnly,
+			wantOutput: "/whoami ran as something other than smoke-1-us-east-1-admins",
 		},
 		{
-			name:       "a client without USER_PASSWORD_AUTH is reported with the fix",
-			roleOf:     map[string]string{"admins": "smoke-admins"},
+			name:      "a client without USER_PASSWORD_AUTH is reported with the fix",
+			groupRole: "us-east-1-admins", ranAs: "us-east-1-admins", mayWrite: ownPrefixOnly,
 			wantOutput: "redeploy with: make deploy STACK=smoke-2 BUCKET=<bucket> PASSWORD_AUTH=true",
+		},
+		{
+			name: "a role named without the region fails the smoke test", passwordAuth: true,
+			groupRole: "admins", ranAs: "admins", mayWrite: ownPrefixOnly,
+			wantOutput: "group admins's role is smoke-3-admins, want smoke-3-us-east-1-admins",
+		},
+		{
+			name: "a role that may write another user's prefix fails the smoke test", passwordAuth: true,
+			groupRole: "us-east-1-admins", ranAs: "us-east-1-admins",
+			mayWrite:   func(key, sub string) bool { return strings.HasPrefix(key, "users/") },
+			wantOutput: "may write another user's prefix users/someone-else/",
+		},
+		{
+			name: "a role that may not write the user's own prefix fails the smoke test", passwordAuth: true,
+			groupRole: "us-east-1-admins", ranAs: "us-east-1-admins",
+			mayWrite:   func(key, sub string) bool { return false },
+			wantOutput: "may not write the user's own prefix",
 		},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			stack := fmt.Sprintf("smoke-%d", i)
-			api := httptest.NewServer(standInAPI(tt.roleOf))
+			api := httptest.NewServer(standInAPI(map[string]string{"admins": stack + "-" + tt.ranAs}))
 			t.Cleanup(api.Close)
+			iam := httptest.NewServer(standInSimulator(tt.mayWrite))
+			t.Cleanup(iam.Close)
 
 			flows := []string{"ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"}
 			if tt.passwordAuth {
@@ -73,7 +96,7 @@ func TestSmokeScript(t *testing.T) {
 				map[string]any{"UserPoolId": pool, "ClientName": "app", "ExplicitAuthFlows": flows})["UserPoolClient"].(map[string]any)["ClientId"].(string)
 			motoJSON(t, srv, "cognito-idp", "AWSCognitoIdentityProviderService.CreateGroup", map[string]any{
 				"UserPoolId": pool, "GroupName": "admins", "Precedence": 1,
-				"RoleArn": "arn:aws:iam::" + moto.AccountID + ":role/smoke-admins",
+				"RoleArn": "arn:aws:iam::" + moto.AccountID + ":role/" + stack + "-" + tt.groupRole,
 			})
 			createOutputsStack(t, srv, stack, map[string]string{
 				"ApiUrl": api.URL + "/prod", "UserPoolId": pool, "UserPoolClientId": client,
@@ -82,7 +105,7 @@ func TestSmokeScript(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
 			cmd := exec.CommandContext(ctx, "bash", "smoke.sh", stack, "admins")
-			cmd.Env = cliEnv(srv)
+			cmd.Env = append(cliEnv(srv), "AWS_ENDPOINT_URL_IAM="+iam.URL)
 			out, err := cmd.CombinedOutput()
 			if (err == nil) != tt.wantOK || !strings.Contains(string(out), tt.wantOutput) {
 				t.Fatalf("smoke.sh: err = %v, want ok=%v and output containing %q; output:\n%s", err, tt.wantOK, tt.wantOutput, out)
@@ -132,6 +155,35 @@ func standInAPI(roleOf map[string]string) http.Handler {
 		}
 		w.WriteHeader(http.StatusForbidden)
 		io.WriteString(w, `{"message":"User is not authorized to access this resource"}`)
+	})
+}
+
+// standInSimulator answers IAM's SimulatePrincipalPolicy for s3:PutObject
+// on one object: allowed when mayWrite(key, the aws:PrincipalTag/sub context
+// value), else implicitDeny, as the simulator does for a role's policies.
+func standInSimulator(mayWrite func(key, sub string) bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil || r.Form.Get("Action") != "SimulatePrincipalPolicy" {
+			http.Error(w, "stand-in IAM: only SimulatePrincipalPolicy", http.StatusBadRequest)
+			return
+		}
+		f := r.Form
+		sub := ""
+		if f.Get("ContextEntries.member.1.ContextKeyName") == "aws:PrincipalTag/sub" {
+			sub = f.Get("ContextEntries.member.1.ContextKeyValues.member.1")
+		}
+		_, key, _ := strings.Cut(f.Get("ResourceArns.member.1"), ":::")
+		_, key, _ = strings.Cut(key, "/")
+		decision := "implicitDeny"
+		if f.Get("ActionNames.member.1") == "s3:PutObject" && sub != "" && mayWrite(key, sub) {
+			decision = "allowed"
+		}
+		w.Header().Set("Content-Type", "text/xml")
+		fmt.Fprintf(w, `<SimulatePrincipalPolicyResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">
+<SimulatePrincipalPolicyResult><IsTruncated>false</IsTruncated><EvaluationResults><member>
+<EvalActionName>s3:PutObject</EvalActionName><EvalResourceName>%s</EvalResourceName><EvalDecision>%s</EvalDecision>
+<MatchedStatements/><MissingContextValues/></member></EvaluationResults></SimulatePrincipalPolicyResult>
+<ResponseMetadata><RequestId>stand-in</RequestId></ResponseMetadata></SimulatePrincipalPolicyResponse>`, f.Get("ResourceArns.member.1"), decision)
 	})
 }
 
