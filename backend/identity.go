@@ -95,9 +95,6 @@ func readIdentity(req events.APIGatewayProxyRequest) (Identity, arn.Role, error)
 	case id.Sub == "":
 		return id, arn.Role{}, errNoUser
 	case id.PreferredRole != "" && !slices.Contains(id.Roles, id.PreferredRole):
-		if _, err := arn.ParseRole(id.PreferredRole); err != nil {
-			return id, arn.Role{}, fmt.Errorf("%w: preferredRole: %w", errBadRole, err)
-		}
 		return id, arn.Role{}, fmt.Errorf("%w: preferredRole is not one of roles", errBadContext)
 	}
 	i, err := chooseRole(req, id, parsed)

@@ -109,7 +109,7 @@ func TestReadIdentity(t *testing.T) {
 		{"a malformed role is refused", map[string]any{"preferredRole": "admin", "roles": "admin", "sub": "s-1"},
 			Identity{PreferredRole: "admin", Sub: "s-1"}, errBadRole},
 		{"a malformed preferred role is refused", map[string]any{"preferredRole": "admin", "roles": role, "sub": "s-1"},
-			Identity{PreferredRole: "admin", Roles: []string{role}, Sub: "s-1"}, errBadRole},
+			Identity{PreferredRole: "admin", Roles: []string{role}, Sub: "s-1"}, errBadContext},
 		{"a preferred role outside roles is refused", map[string]any{"preferredRole": role + "x", "roles": role, "sub": "s-1"},
 			Identity{PreferredRole: role + "x", Roles: []string{role}, Sub: "s-1"}, errBadContext},
 		{"a preferred role without roles is refused", map[string]any{"preferredRole": role, "sub": "s-1"},

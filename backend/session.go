@@ -63,12 +63,12 @@ func (h *Handler) session(id Identity) (*aws.CredentialsCache, error) {
 // newSession checks what id puts into AssumeRole (a cached session has
 // passed the same checks) and builds the session's provider.
 func (h *Handler) newSession(id Identity) (*aws.CredentialsCache, error) {
-	switch user := id.Sub; {
-	case !h.cfg.DisableSourceIdentity && !sourceIdentity.MatchString(user):
+	switch {
+	case !h.cfg.DisableSourceIdentity && !sourceIdentity.MatchString(id.Sub):
 		// SourceIdentity is what CloudTrail shows for every call of the
 		// session; a mangled sub would name the wrong person, so refuse.
 		return nil, fmt.Errorf("%w: sub is not usable as SourceIdentity", errBadContext)
-	case !h.cfg.DisableSessionTags && !tagValue.MatchString(user):
+	case !h.cfg.DisableSessionTags && !tagValue.MatchString(id.Sub):
 		// a role's policy may scope users by this tag: never leave it out
 		return nil, fmt.Errorf("%w: sub is not usable as a session tag", errBadContext)
 	}
@@ -78,8 +78,11 @@ func (h *Handler) newSession(id Identity) (*aws.CredentialsCache, error) {
 		if !h.cfg.DisableSourceIdentity {
 			o.SourceIdentity = aws.String(id.Sub)
 		}
-		if !h.cfg.DisableSessionTags {
-			o.Tags = sessionTags(id)
+		if !h.cfg.DisableSessionTags { // for policies such as users/${aws:PrincipalTag/sub}/*
+			o.Tags = []types.Tag{{Key: aws.String("sub"), Value: aws.String(id.Sub)}}
+			if id.Username != "" && tagValue.MatchString(id.Username) { // else left out: a name is no reason to fail
+				o.Tags = append(o.Tags, types.Tag{Key: aws.String("username"), Value: aws.String(id.Username)})
+			}
 		}
 	})
 	return aws.NewCredentialsCache(metered{p, h.now}, func(o *aws.CredentialsCacheOptions) {
@@ -115,17 +118,6 @@ func (m metered) Retrieve(ctx context.Context) (aws.Credentials, error) {
 		u.mu.Unlock()
 	}
 	return creds, err
-}
-
-// sessionTags are the session tags of id: sub, which the handler has checked
-// fits, and username when it fits too. A role's policies can then scope each
-// user, as ${aws:PrincipalTag/sub}.
-func sessionTags(id Identity) []types.Tag {
-	tags := []types.Tag{{Key: aws.String("sub"), Value: aws.String(id.Sub)}}
-	if id.Username != "" && tagValue.MatchString(id.Username) {
-		tags = append(tags, types.Tag{Key: aws.String("username"), Value: aws.String(id.Username)})
-	}
-	return tags
 }
 
 // The value rules of STS: a session tag value, and a SourceIdentity.
