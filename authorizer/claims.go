@@ -71,23 +71,16 @@ func (r *roleList) UnmarshalJSON(b []byte) error {
 	return json.Unmarshal(b, &r.arns)
 }
 
-// validator holds the claim rules fixed at construction.
-type validator struct {
-	issuer  string
-	clients []string
-	skew    time.Duration
-}
-
-// check applies the claim rules at now. Role rules are separate (role) because
+// check applies the claim rules at now. Role rules are separate (roles) because
 // their failure is a Deny of a known user, not an invalid token.
-func (v *validator) check(c *claims, now time.Time) error {
+func (h *Handler) check(c *claims, now time.Time) error {
 	switch {
-	case c.Iss != v.issuer:
+	case c.Iss != h.issuer:
 		return errWrongIssuer
 	case c.TokenUse != "id":
 		// Access tokens carry no aud and no roles; named here, before aud, so the log says what they are.
 		return errWrongTokenUse
-	case !slices.Contains(v.clients, c.Aud):
+	case !slices.Contains(h.clients, c.Aud):
 		return errWrongAudience
 	case c.Sub == "":
 		return fmt.Errorf("%w: sub", errMissingClaim)
@@ -98,7 +91,7 @@ func (v *validator) check(c *claims, now time.Time) error {
 	}
 	// Whole seconds on both sides: time.Unix would overflow on a far-future date, and for an
 	// integer date d and any instant x, d <= x exactly when d <= floor(x).
-	earliest, latest := now.Add(-v.skew).Unix(), now.Add(v.skew).Unix()
+	earliest, latest := now.Add(-h.skew).Unix(), now.Add(h.skew).Unix()
 	switch {
 	case c.Exp <= earliest:
 		return errExpired

@@ -23,7 +23,9 @@ func FuzzAuthorize(f *testing.F) {
 	allow := fx.idToken(f, nil)
 	deny := fx.iss.Mint(f, fx.iss.IDClaims("bob"))
 	listed := fx.iss.MintRaw(f, nil, hdr(fx, "RS256", ""), rawClaims(f, fx, "cognito:roles", `"a,b"`))
-	valid := map[string]string{allow: "Allow", deny: "Deny", listed: "Deny"}
+	tie := fx.idToken(f, func(c map[string]any) { delete(c, "cognito:preferred_role") })
+	badRole := fx.idToken(f, func(c map[string]any) { c["cognito:roles"] = []string{"arn:aws:iam::123456789012:role/a,b"} })
+	valid := map[string]string{allow: "Allow", deny: "Deny", listed: "Deny", tie: "Allow", badRole: "Deny"}
 
 	f.Add(allow)
 	f.Add("Bearer " + allow)
@@ -35,6 +37,8 @@ func FuzzAuthorize(f *testing.F) {
 	f.Add(fx.iss.MintRaw(f, nil, hdr(fx, "RS256", `,"crit":["b64"]`), rawClaims(f, fx, "", "")))
 	f.Add(fx.iss.MintRaw(f, nil, hdr(fx, "RS256", ""), rawClaims(f, fx, "exp", `"1"`)))
 	f.Add(listed)
+	f.Add(tie)
+	f.Add(badRole)
 	f.Add("")
 	f.Add("Bearer ")
 	f.Add("a.b.c")

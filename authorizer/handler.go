@@ -44,7 +44,9 @@ const (
 // Handler answers API Gateway TOKEN authorizer events. Build it with New.
 type Handler struct {
 	keys       KeySource
-	v          validator
+	issuer     string        // the exact iss required
+	clients    []string      // the app client ids accepted as aud
+	skew       time.Duration // leeway for exp, iat and nbf
 	now        func() time.Time
 	log        *slog.Logger
 	namespace  string
@@ -78,7 +80,9 @@ func New(cfg Config, keys KeySource, opts ...Option) (*Handler, error) {
 	}
 	h := &Handler{
 		keys:       keys,
-		v:          validator{issuer: cfg.ExpectedIssuer(), clients: slices.Clone(cfg.ClientIDs), skew: cfg.ClockSkew},
+		issuer:     cfg.ExpectedIssuer(),
+		clients:    slices.Clone(cfg.ClientIDs),
+		skew:       cfg.ClockSkew,
 		now:        time.Now,
 		log:        slog.Default(),
 		namespace:  cmp.Or(cfg.MetricsNamespace, emf.DefaultNamespace),
@@ -160,7 +164,7 @@ func (h *Handler) decide(ctx context.Context, a *attempt, req events.APIGatewayC
 		return
 	}
 	a.sub = c.Sub
-	if a.err = h.v.check(c, a.now); a.err != nil {
+	if a.err = h.check(c, a.now); a.err != nil {
 		return
 	}
 	a.d = newDecision(c)
