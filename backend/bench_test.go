@@ -2,6 +2,8 @@ package backend_test
 
 import (
 	"fmt"
+	"runtime"
+	"strings"
 	"sync"
 	"testing"
 
@@ -90,4 +92,41 @@ func BenchmarkBurst1000Requests10Users(b *testing.B) {
 		assumes = f.sts.Calls(ststest.AssumeRole)
 	}
 	b.ReportMetric(float64(assumes), "AssumeRole/burst")
+}
+
+// TestSessionMemoryIsBounded fills the credentials cache with four times as many
+// users as it may hold, each with the largest identity the backend accepts
+// (a 64-character sub, a 256-byte username, a role ARN with a 500-character
+// path), and checks the heap it keeps against the bound DefaultMaxSessions
+// documents: 5 KiB a session.
+func TestSessionMemoryIsBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("measures the heap")
+	}
+	const sessions, perSession = 2000, 5 << 10
+	role := "arn:aws:iam::123456789012:role/" + strings.Repeat("p", 500) + "/rolegate-readers"
+	h, err := backend.New(backend.Config{MaxSessions: sessions}, aws.Config{}, forgetfulSTS{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	heap := func() int64 {
+		var m runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&m)
+		return int64(m.HeapAlloc)
+	}
+	for i := range 4 * sessions {
+		sub := fmt.Sprintf("%064d", i)
+		req := whoamiEvent(role, sub, strings.Repeat("u", 250)+fmt.Sprintf("%06d", i))
+		if _, _, err := h.ConfigFor(lambdaCtx(), req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	with := heap()
+	runtime.KeepAlive(h) // until here; then the cache goes with the handler
+	kept := with - heap()
+	t.Logf("%d sessions of the largest identities keep %.1f KiB each", sessions, float64(kept)/sessions/1024)
+	if kept > sessions*perSession {
+		t.Errorf("the cache keeps %d bytes for %d sessions, over %d a session", kept, sessions, perSession)
+	}
 }

@@ -40,6 +40,20 @@ func (s *stubSTS) AssumeRole(_ context.Context, in *sts.AssumeRoleInput, _ ...fu
 	}}, nil
 }
 
+// forgetfulSTS answers AssumeRole with credentials of real sizes (STS session
+// tokens run to about a kilobyte) and keeps no record, which would weigh on
+// the heap.
+type forgetfulSTS struct{}
+
+func (forgetfulSTS) AssumeRole(context.Context, *sts.AssumeRoleInput, ...func(*sts.Options)) (*sts.AssumeRoleOutput, error) {
+	return &sts.AssumeRoleOutput{Credentials: &types.Credentials{
+		AccessKeyId:     aws.String(strings.Clone("ASIASTUBSTUBSTUBSTUB")),
+		SecretAccessKey: aws.String(strings.Repeat("s", 40)),
+		SessionToken:    aws.String(strings.Repeat("t", 1100)),
+		Expiration:      aws.Time(time.Now().Add(time.Hour)),
+	}}, nil
+}
+
 var (
 	sessionString = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
 	tagValue      = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$`)
