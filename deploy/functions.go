@@ -1,8 +1,10 @@
 package deploy
 
 import (
+	"encoding/json"
 	"regexp"
 	"strconv"
+	"strings"
 )
 
 func (c *checker) logRetention(report reporter) {
@@ -146,6 +148,37 @@ func (c *checker) alarms(report reporter) {
 	for _, w := range watched {
 		if !found[w.metric+"/"+w.outcome] {
 			report(w.writer, "no alarm on %s with Outcome=%s", w.metric, w.outcome)
+		}
+	}
+}
+
+// dashboardMetrics are what the dashboard must show.
+var dashboardMetrics = []string{"Decisions", "CacheHit", "AssumeRoleCalls", "AssumeRoleLatency"}
+
+// dashboard: CloudFormation accepts any string as a body; CloudWatch refuses
+// one that is not JSON, and the stack rolls back.
+func (c *checker) dashboard(report reporter) {
+	boards := c.t.ResourcesOfType("AWS::CloudWatch::Dashboard")
+	if len(boards) == 0 {
+		report("Dashboard", "no AWS::CloudWatch::Dashboard: operators get no view of the metrics")
+	}
+	for _, d := range boards {
+		body, vars, ok := SubString(d.Properties["DashboardBody"])
+		if !ok || vars != nil {
+			report(d.Name, "DashboardBody must be a !Sub string, got %s", show(d.Properties["DashboardBody"]))
+			continue
+		}
+		var doc struct{ Widgets []any }
+		if err := json.Unmarshal([]byte(subVar.ReplaceAllString(body, "x")), &doc); err != nil || len(doc.Widgets) == 0 {
+			report(d.Name, "DashboardBody is not JSON with widgets: %v", err)
+		}
+		if !strings.Contains(body, "${MetricsNamespace}") {
+			report(d.Name, "DashboardBody does not use ${MetricsNamespace}, the functions' namespace")
+		}
+		for _, m := range dashboardMetrics {
+			if !strings.Contains(body, m) {
+				report(d.Name, "DashboardBody does not show %s", m)
+			}
 		}
 	}
 }

@@ -419,6 +419,13 @@ var mutations = []mutation{
 		want: []string{"alarms"},
 	},
 
+	{
+		name: "dashboard body that is not JSON",
+		old:  "              [\"...\", \"deny\"], [\"...\", \"unauthorized\"], [\"...\", \"error\"]]}},\n",
+		new:  "              [\"...\", \"deny\"], [\"...\", \"unauthorized\"], [\"...\", \"error\"]]}\n",
+		want: []string{"dashboard"},
+	},
+
 	// Issue 13: the stage the local gateway reads
 	{
 		name: "stage name hard-coded",
@@ -514,6 +521,9 @@ func TestEveryRuleBites(t *testing.T) {
 		}
 	}
 	for _, m := range mutations {
+		if len(m.want) == 0 {
+			t.Errorf("mutation %q expects no finding: it tests nothing", m.name)
+		}
 		for _, w := range m.want {
 			if !cfnLintRuleID.MatchString(w) && !slices.Contains(ids, w) {
 				t.Errorf("mutation %q expects %q, which is no rule", m.name, w)
