@@ -2,6 +2,8 @@ package authorizer
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"testing"
@@ -18,5 +20,29 @@ func BenchmarkDecisionLine(b *testing.B) {
 	a := &attempt{now: time.Now(), sub: "2541d352-5d5f-447a-8b58-d0d6ca01f29b", cached: true}
 	for b.Loop() {
 		h.logDecision(ctx, a, nil)
+	}
+}
+
+// TestClassify: each rejection keeps its class through wrapping, and an error that carries none is an error (500),
+// never an Allow.
+func TestClassify(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		err  error
+		want *rejection
+	}{
+		{"a rejection is its own class", errExpired, errExpired},
+		{"a wrapped rejection keeps its class", fmt.Errorf("%w: exp", errMissingClaim), errMissingClaim},
+		{"the first rejection wrapped decides", fmt.Errorf("%w: %w", errUnknownKey, errKeysUnavailable), errUnknownKey},
+		{"an error without a class is internal", errors.New("surprise"), errInternal},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := classify(tt.err); got != tt.want {
+				t.Errorf("classify = %v, want %v", got, tt.want)
+			}
+		})
+	}
+	if errInternal.outcome != failed {
+		t.Errorf("the unclassified outcome is %q, want an error", errInternal.outcome)
 	}
 }
