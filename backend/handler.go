@@ -3,6 +3,7 @@ package backend
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -50,7 +51,7 @@ func WithLogger(l *slog.Logger) Option { return func(h *Handler) { h.log = l } }
 // AssumeRole calls, signed with the execution role.
 func New(cfg Config, base aws.Config, client AssumeRoleAPI, opts ...Option) (*Handler, error) {
 	if err := cfg.Validate(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("backend: invalid config: %w", err)
 	}
 	if client == nil {
 		return nil, errors.New("backend: New needs an STS client")
