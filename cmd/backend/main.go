@@ -24,27 +24,26 @@ const stsTimeout = 5 * time.Second
 
 func main() {
 	logger := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	h, err := newHandler(logger)
-	if err != nil {
-		logger.Error("cannot start", "error", err.Error())
+	fail := func(msg string, err error) {
+		logger.Error(msg, "error", err.Error())
 		os.Exit(1)
 	}
-	lambda.Start(h.Handle)
-}
-
-func newHandler(logger *slog.Logger) (*backend.Handler, error) {
 	cfg, err := backend.ConfigFromEnv(os.Getenv)
 	if err != nil {
-		return nil, err
+		fail("invalid configuration", err)
 	}
 	awsCfg, err := config.LoadDefaultConfig(context.Background(),
 		config.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(stsTimeout)))
 	if err != nil {
-		return nil, err
+		fail("cannot load AWS configuration", err)
+	}
+	h, err := backend.New(cfg, awsCfg, sts.NewFromConfig(awsCfg), backend.WithLogger(logger))
+	if err != nil {
+		fail("invalid configuration", err)
 	}
 	logger.Info("backend starting",
 		"allowedRoleArns", cfg.AllowedRoleARNs, // empty: the function's own account
 		"sourceIdentity", !cfg.DisableSourceIdentity,
 		"sessionTags", !cfg.DisableSessionTags)
-	return backend.New(cfg, awsCfg, sts.NewFromConfig(awsCfg), backend.WithLogger(logger))
+	lambda.Start(h.Handle)
 }
