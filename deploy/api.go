@@ -207,7 +207,7 @@ func (c *checker) deploymentDependsOn(report reporter) {
 // the stage, so these are template facts, not only AWS settings.
 func (c *checker) stageSettings(report reporter) {
 	for _, s := range c.t.ResourcesOfType("AWS::ApiGateway::Stage") {
-		if p, ok := RefTarget(s.Properties["StageName"]); !ok || c.t.Parameters[p] == nil {
+		if p, ok := RefTarget(s.Properties["StageName"]); !ok || !c.isParameter(p) {
 			report(s.Name, "StageName must be !Ref a parameter (default prod), got %s", show(s.Properties["StageName"]))
 		}
 		throttled := false

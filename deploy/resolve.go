@@ -104,22 +104,20 @@ func (r resolver) value(v any) (any, error) {
 
 // parameter returns a parameter's value, a number for a Number parameter.
 func (r resolver) parameter(name string) (any, error) {
-	p, _ := r.t.Parameters[name].(map[string]any)
-	var v any
+	p, _ := r.t.Parameter(name)
+	v := p.Default
 	if s, ok := r.values[name]; ok {
 		v = s
-	} else if d, ok := p["Default"]; ok {
-		v = d
-	} else {
+	} else if !p.HasDefault {
 		return nil, fmt.Errorf("parameter %s has no Default and no value", name)
 	}
-	if s, ok := v.(string); ok && p["Type"] == "Number" {
+	if s, ok := v.(string); ok && p.Type == "Number" {
 		if n, err := strconv.Atoi(s); err == nil {
 			return n, nil
 		}
 		return strconv.ParseFloat(s, 64)
 	}
-	if p["Type"] == "String" {
+	if p.Type == "String" {
 		return fmt.Sprint(v), nil
 	}
 	return v, nil

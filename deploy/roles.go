@@ -32,7 +32,7 @@ func (c *checker) groups(report reporter) {
 func (c *checker) userPoolSettings(report reporter) {
 	for _, p := range c.t.ResourcesOfType("AWS::Cognito::UserPool") {
 		for _, prop := range []string{"UserPoolTier", "DeletionProtection"} {
-			if name, ok := RefTarget(p.Properties[prop]); !ok || c.t.Parameters[name] == nil {
+			if name, ok := RefTarget(p.Properties[prop]); !ok || !c.isParameter(name) {
 				report(p.Name, "%s must be !Ref a parameter, got %s", prop, show(p.Properties[prop]))
 			}
 		}

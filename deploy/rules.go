@@ -147,6 +147,11 @@ func (c *checker) isType(name, typ string) bool {
 	return ok && r.Type == typ
 }
 
+func (c *checker) isParameter(name string) bool {
+	_, ok := c.t.Parameter(name)
+	return ok
+}
+
 // positive reports whether v (a literal or a parameter's default) is a number > 0.
 func (c *checker) positive(v any) bool {
 	n, ok := c.number(v)
@@ -251,38 +256,37 @@ func ifConditions(v any) []string {
 // deploy time; whole numbers are Strings with a pattern that says so.
 func (c *checker) integerParameters(report reporter) {
 	for _, name := range slices.Sorted(maps.Keys(c.t.Parameters)) {
-		p, _ := c.t.Parameters[name].(map[string]any)
-		if p["Type"] == "Number" {
-			if vals := list(p["AllowedValues"]); len(vals) == 0 || slices.ContainsFunc(vals, func(v any) bool { _, ok := v.(int); return !ok }) {
+		p, _ := c.t.Parameter(name)
+		if p.Type == "Number" {
+			if len(p.AllowedValues) == 0 || slices.ContainsFunc(p.AllowedValues, func(v any) bool { _, ok := v.(int); return !ok }) {
 				report(name, "a Number parameter accepts 1.5; make it a String with AllowedPattern '^[0-9]+$' (or list whole AllowedValues)")
 			}
 			continue
 		}
-		def, isDigits := p["Default"], false
-		switch d := def.(type) {
+		isDigits := false
+		switch d := p.Default.(type) {
 		case int:
 			isDigits = true
 		case string:
 			isDigits = d != "" && strings.Trim(d, "0123456789") == ""
 		}
-		if p["Type"] != "String" || !isDigits {
+		if p.Type != "String" || !isDigits {
 			continue
 		}
-		pat, _ := p["AllowedPattern"].(string)
-		re, err := regexp.Compile(pat)
-		if pat == "" || err != nil {
+		re, err := regexp.Compile(p.AllowedPattern)
+		if p.AllowedPattern == "" || err != nil {
 			report(name, "whole-number parameter needs an AllowedPattern such as '^[0-9]+$'")
 			continue
 		}
 		for _, bad := range []string{"1.5", "-1", "1e3", "", " 1", "1 "} {
 			if re.MatchString(bad) {
-				report(name, "AllowedPattern %q accepts %q, not a whole number", pat, bad)
+				report(name, "AllowedPattern %q accepts %q, not a whole number", p.AllowedPattern, bad)
 			}
 		}
-		if !re.MatchString(fmt.Sprint(def)) {
-			report(name, "AllowedPattern %q refuses the Default %v", pat, def)
+		if !re.MatchString(fmt.Sprint(p.Default)) {
+			report(name, "AllowedPattern %q refuses the Default %v", p.AllowedPattern, p.Default)
 		}
-		if s, _ := p["ConstraintDescription"].(string); s == "" {
+		if p.ConstraintDescription == "" {
 			report(name, "whole-number parameter needs a ConstraintDescription: CloudFormation shows it instead of the bare pattern")
 		}
 	}

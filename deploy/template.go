@@ -1,7 +1,9 @@
-// Package deploy reads rolegate's CloudFormation template and checks it
-// against the project's own rules: the permission, trust and logging mistakes
-// that cfn-lint accepts but a real deployment would reveal (or worse, would
-// not). It also packages the template offline, the way `aws cloudformation
+// Package deploy is rolegate's CloudFormation template and its checks. It
+// reads the template into one model (Template), applies the project's own
+// rules (Rules: the permission, trust, logging and metric mistakes cfn-lint
+// accepts but a real deployment would reveal), holds the AWS Control Tower
+// proactive controls to the table in docs/deploy.md (CheckControls, with
+// cfn-guard), and packages the template offline the way `aws cloudformation
 // package` does, so the packaged form can be linted without S3.
 //
 // It reads templates; it never talks to AWS.
@@ -175,14 +177,35 @@ func (t *Template) ResourcesOfType(typ string) []Resource {
 	return out
 }
 
+// Parameter is one entry of the template's Parameters section.
+type Parameter struct {
+	Name                  string
+	Type                  string // String, Number, ...
+	Default               any    // nil when HasDefault is false
+	HasDefault            bool
+	AllowedPattern        string
+	AllowedValues         []any
+	ConstraintDescription string
+}
+
+// Parameter returns the parameter name.
+func (t *Template) Parameter(name string) (Parameter, bool) {
+	m, ok := t.Parameters[name].(map[string]any)
+	if !ok {
+		return Parameter{}, false
+	}
+	p := Parameter{Name: name, AllowedValues: list(m["AllowedValues"])}
+	p.Type, _ = m["Type"].(string)
+	p.Default, p.HasDefault = m["Default"]
+	p.AllowedPattern, _ = m["AllowedPattern"].(string)
+	p.ConstraintDescription, _ = m["ConstraintDescription"].(string)
+	return p, true
+}
+
 // ParameterDefault returns the Default of parameter name.
 func (t *Template) ParameterDefault(name string) (any, bool) {
-	p, ok := t.Parameters[name].(map[string]any)
-	if !ok {
-		return nil, false
-	}
-	d, ok := p["Default"]
-	return d, ok
+	p, ok := t.Parameter(name)
+	return p.Default, ok && p.HasDefault
 }
 
 // ResolveDefault returns v itself when it is a literal, and the parameter's

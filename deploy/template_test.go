@@ -124,6 +124,7 @@ func FuzzParseTemplate(f *testing.F) {
 			return
 		}
 		Check(tmpl) // must not panic on any shape a template may take
+		Resolve(tmpl, nil)
 		if _, err := Package(b, PlaceholderKeys("bucket")); err != nil {
 			return
 		}
