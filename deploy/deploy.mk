@@ -6,6 +6,7 @@
 #   make smoke   STACK=rolegate [GROUP=admins]
 #   make destroy STACK=rolegate
 #   make cfn-lint                             offline: cfn-lint + project rules + Control Tower controls
+#   make guard-tools                          npm: cfn-guard and the Control Tower rules into .tools/
 #
 # deploy options (each unset one keeps the stack's current value, or the
 # template's default on a new stack):
@@ -13,7 +14,8 @@
 #   STAGE=prod                 stage name
 #   PASSWORD_AUTH=true         allow USER_PASSWORD_AUTH (make smoke needs it)
 #   DELETION_PROTECTION=INACTIVE  let make destroy delete the user pool (a new
-#                              stack is always created INACTIVE, then set ACTIVE)
+#                              stack is always created INACTIVE, then set ACTIVE
+#                              unless this says INACTIVE)
 #   USER_POOL_TIER=ESSENTIALS  Cognito feature plan (default LITE)
 #   ALARM_TOPIC=arn:...:sns:...  SNS topic the alarms notify
 #   EXECUTION_LOGS=ERROR       API Gateway execution logging (needs the account's
@@ -157,7 +159,7 @@ destroy: aws-identity ## delete the stack, its users, roles, logs and data bucke
 	$(AWS_CMD) cloudformation wait stack-delete-complete --stack-name $(STACK)
 	@echo "destroy: $(STACK) deleted"
 
-smoke: aws-identity ## the AWS article's checks on a deployed stack: user in a group, ID token, /whoami: make smoke STACK=<name> [GROUP=admins]
+smoke: aws-identity ## checks on a deployed stack: user in a group, ID token, /whoami, own users/<sub>/ prefix: make smoke STACK=<name> [GROUP=admins]
 	@: $(call need,STACK,$(SMOKE_USAGE))
 	AWS="$(AWS_CMD)" bash deploy/smoke.sh $(STACK) $(or $(GROUP),admins)
 
