@@ -3,6 +3,7 @@ package deploy
 import (
 	"encoding/json"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -128,7 +129,7 @@ func (c *checker) alarms(report reporter) {
 		}
 		metric, _ := p["MetricName"].(string)
 		found[metric+"/"+outcome] = true
-		for _, fn := range append(c.authFns, c.backendFns...) {
+		for _, fn := range slices.Concat(c.authFns, c.backendFns) {
 			f, _ := c.t.Resource(fn)
 			if show(p["Namespace"]) != show(env(f)["METRICS_NAMESPACE"]) {
 				report(a.Name, "Namespace %s is not %s's METRICS_NAMESPACE %s: the alarm would watch nothing", show(p["Namespace"]), fn, show(env(f)["METRICS_NAMESPACE"]))

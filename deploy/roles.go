@@ -67,7 +67,7 @@ func (c *checker) backendRoleNames() []string {
 	return sortedUnique(out)
 }
 
-// groupRoles returns the group roles that are roles of this template.
+// groupRoleResources returns the group roles that are roles of this template.
 func (c *checker) groupRoleResources() []Resource {
 	var out []Resource
 	for _, name := range c.groupRoles {
