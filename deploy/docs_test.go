@@ -10,7 +10,7 @@ import (
 
 // repoPath matches a path into the repository as the template and README
 // write it: docs/deploy.md, deploy/smoke.sh, cmd/rolegate-check, ...
-var repoPath = regexp.MustCompile(`\b(?:docs|deploy|cmd|internal|testdata)/[A-Za-z0-9_./-]*[A-Za-z0-9_]`)
+var repoPath = regexp.MustCompile(`\b(?:docs|deploy|cmd|internal|testdata|authorizer|backend|jwks)/[A-Za-z0-9_./-]*[A-Za-z0-9_]`)
 
 // TestNamedFilesExist: every file the template or the README names exists,
 // so neither sends a reader to a page that is not there.
