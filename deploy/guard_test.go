@@ -177,8 +177,8 @@ func TestParseControls(t *testing.T) {
 func TestResolve(t *testing.T) {
 	tmpl, err := ParseTemplate([]byte(`
 Parameters:
-  Days: {Type: Number, Default: 365}
-  Key: {Type: String, Default: ""}
+  Days: {Type: Number, Default: 365, AllowedValues: [30, 365]}
+  Key: {Type: String, Default: "", AllowedPattern: "(arn:.*)?"}
   Ttl: {Type: String, Default: "300"}
 Conditions:
   HasKey: !Not [!Equals [!Ref Key, ""]]
@@ -224,7 +224,9 @@ Resources:
 			}
 		})
 	}
-	if _, err := Resolve(tmpl, map[string]string{"Nope": "x"}); err == nil {
-		t.Error("a value for a parameter the template lacks was accepted")
+	for _, bad := range []map[string]string{{"Nope": "x"}, {"Days": "31"}, {"Key": "not an arn"}} {
+		if _, err := Resolve(tmpl, bad); err == nil {
+			t.Errorf("Resolve accepted %v, which CloudFormation would refuse", bad)
+		}
 	}
 }

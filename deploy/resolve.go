@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strconv"
 )
@@ -20,9 +21,9 @@ func Resolve(t *Template, values map[string]string) ([]byte, error) {
 			return nil, err
 		}
 	}
-	for name := range values {
-		if _, ok := t.Parameters[name]; !ok {
-			return nil, fmt.Errorf("resolve: no parameter %s", name)
+	for _, name := range slices.Sorted(maps.Keys(values)) {
+		if err := allowed(t, name, values[name]); err != nil {
+			return nil, fmt.Errorf("resolve: %w", err)
 		}
 	}
 	resources := map[string]any{}
@@ -41,6 +42,28 @@ func Resolve(t *Template, values map[string]string) ([]byte, error) {
 		"AWSTemplateFormatVersion": "2010-09-09",
 		"Resources":                resources,
 	}, "", "  ")
+}
+
+// allowed reports whether CloudFormation would accept v for parameter name:
+// one of its AllowedValues, and matching its AllowedPattern as a whole.
+func allowed(t *Template, name, v string) error {
+	p, ok := t.Parameter(name)
+	if !ok {
+		return fmt.Errorf("no parameter %s", name)
+	}
+	if len(p.AllowedValues) > 0 && !slices.ContainsFunc(p.AllowedValues, func(a any) bool { return fmt.Sprint(a) == v }) {
+		return fmt.Errorf("parameter %s: %q is not one of %v", name, v, p.AllowedValues)
+	}
+	if p.AllowedPattern != "" {
+		re, err := regexp.Compile("^(?:" + p.AllowedPattern + ")$")
+		if err != nil {
+			return fmt.Errorf("parameter %s: AllowedPattern: %w", name, err)
+		}
+		if !re.MatchString(v) {
+			return fmt.Errorf("parameter %s: %q does not match %s", name, v, p.AllowedPattern)
+		}
+	}
+	return nil
 }
 
 type resolver struct {
