@@ -56,23 +56,18 @@ func (id Identity) User() string {
 // a Cognito authorizer would pass, unvalidated by rolegate's authorizer. The
 // identity is returned, as far as it was read, even on error, for the log.
 func readIdentity(req events.APIGatewayProxyRequest) (Identity, arn.Role, error) {
-	var id Identity
-	var principalID, roles string
-	for _, f := range []struct {
-		key string
-		max int
-		dst *string
-	}{
-		{"sub", maxUserLen, &id.Sub},
-		{"username", maxUserLen, &id.Username},
-		{"principalId", maxUserLen, &principalID},
-		{"preferredRole", arn.MaxLen, &id.PreferredRole},
-		{"roles", maxRolesLen, &roles},
-	} {
-		var err error
-		if *f.dst, err = contextString(req.RequestContext.Authorizer, f.key, f.max); err != nil {
-			return id, arn.Role{}, err
+	var err error
+	read := func(key string, maxLen int) string { // the first error stops the reading
+		var v string
+		if err == nil {
+			v, err = contextString(req.RequestContext.Authorizer, key, maxLen)
 		}
+		return v
+	}
+	id := Identity{Sub: read("sub", maxUserLen), Username: read("username", maxUserLen)}
+	principalID, roles := read("principalId", maxUserLen), read("roles", maxRolesLen)
+	if id.PreferredRole = read("preferredRole", arn.MaxLen); err != nil {
+		return id, arn.Role{}, err
 	}
 	if id.Sub == "" {
 		id.Sub = principalID
