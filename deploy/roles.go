@@ -140,10 +140,11 @@ func (c *checker) groupRoleSession(report reporter) {
 	}
 }
 
-// ownPrefix is the data bucket's per-user prefix as a Fn::Sub string: the
-// ${!...} keeps the IAM policy variable from being read as a template one.
-var ownPrefix = regexp.MustCompile(`^\$\{([A-Za-z0-9]+)\.Arn\}/(.*)$`)
+// bucketKeys matches the objects of a bucket as a Fn::Sub: ${Bucket.Arn}/<keys>.
+var bucketKeys = regexp.MustCompile(`^\$\{([A-Za-z0-9]+)\.Arn\}/(.*)$`)
 
+// userPrefix is each user's own prefix as written in a Fn::Sub: ${!...}
+// keeps the IAM policy variable from being read as a template variable.
 const userPrefix = "users/${!aws:PrincipalTag/sub}/*"
 
 func (c *checker) groupRoleOwnPrefix(report reporter) {
@@ -156,7 +157,7 @@ func (c *checker) groupRoleOwnPrefix(report reporter) {
 				}
 				for _, res := range st.Resources {
 					s, _, _ := SubString(res)
-					m := ownPrefix.FindStringSubmatch(s)
+					m := bucketKeys.FindStringSubmatch(s)
 					if m == nil || !c.isType(m[1], "AWS::S3::Bucket") {
 						continue
 					}
