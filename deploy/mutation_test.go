@@ -408,8 +408,8 @@ var mutations = []mutation{
 	},
 	{
 		name: "alarm watching a hard-coded namespace",
-		old:  "outage). See docs/operate.md.\n      Namespace: !Ref MetricsNamespace\n",
-		new:  "outage). See docs/operate.md.\n      Namespace: rolegate\n",
+		old:  "callers got 502. See docs/operate.md.\n      Namespace: !Ref MetricsNamespace\n",
+		new:  "callers got 502. See docs/operate.md.\n      Namespace: rolegate\n",
 		want: []string{"alarms"},
 	},
 	{
