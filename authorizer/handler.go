@@ -213,6 +213,12 @@ func (h *Handler) logDecision(ctx context.Context, a *attempt, err error) {
 		rej := classify(err)
 		out, reason = rej.outcome, rej.reason
 	}
+	if out == failed {
+		level = slog.LevelError
+	}
+	if !h.log.Enabled(ctx, level) {
+		return
+	}
 	var awsRequestID string
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
 		awsRequestID = lc.AwsRequestID
@@ -233,7 +239,6 @@ func (h *Handler) logDecision(ctx context.Context, a *attempt, err error) {
 	}
 	if out == failed {
 		// Errors are ours to fix; their text names keys and URLs, never token bytes.
-		level = slog.LevelError
 		attrs = append(attrs, slog.String("error", err.Error()))
 	}
 	h.log.LogAttrs(ctx, level, "authorizer decision", attrs...)
