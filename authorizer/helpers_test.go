@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rolegate/rolegate/internal/emf/emftest"
+
 	"github.com/rolegate/rolegate/internal/mint"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -140,7 +142,7 @@ type result struct {
 	resp events.APIGatewayCustomAuthorizerResponse
 	err  error
 	log  map[string]any
-	emf  emf.Document
+	emf  emftest.Document
 }
 
 // outcome is what API Gateway would make of the result.
@@ -171,7 +173,7 @@ func (f *fixture) authorize(t testing.TB, token, methodArn string) result {
 	if len(lines) != 1 {
 		t.Fatalf("Handle logged %d lines, want exactly one:\n%s", len(lines), f.logs.String()[before:])
 	}
-	doc, verr := emf.Validate([]byte(lines[0]))
+	doc, verr := emftest.Validate([]byte(lines[0]))
 	if verr != nil {
 		t.Fatalf("log line is not an EMF document: %v: %s", verr, lines[0])
 	}

@@ -8,13 +8,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rolegate/rolegate/internal/emf/emftest"
+
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/rolegate/rolegate/backend"
 	"github.com/rolegate/rolegate/backend/ststest"
-	"github.com/rolegate/rolegate/internal/emf"
 	"github.com/rolegate/rolegate/internal/syncbuf"
 )
 
@@ -123,10 +124,10 @@ func (f *fixture) handle(t testing.TB, ctx context.Context, req events.APIGatewa
 }
 
 // lastLog validates the last log line as an EMF document and returns it.
-func (f *fixture) lastLog(t testing.TB) emf.Document {
+func (f *fixture) lastLog(t testing.TB) emftest.Document {
 	t.Helper()
 	lines := strings.Split(strings.TrimSpace(f.logs.String()), "\n")
-	d, err := emf.Validate([]byte(lines[len(lines)-1]))
+	d, err := emftest.Validate([]byte(lines[len(lines)-1]))
 	if err != nil {
 		t.Fatalf("log line %q: %v", lines[len(lines)-1], err)
 	}

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rolegate/rolegate/internal/emf/emftest"
+
 	"github.com/rolegate/rolegate/internal/moto/mototest"
 	"github.com/rolegate/rolegate/internal/rie/rietest"
 
@@ -24,7 +26,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/rolegate/rolegate/backend"
-	"github.com/rolegate/rolegate/internal/emf"
 	"github.com/rolegate/rolegate/internal/moto"
 	"github.com/rolegate/rolegate/internal/rie"
 	"github.com/rolegate/rolegate/internal/syncbuf"
@@ -212,13 +213,13 @@ func TestBootstrapUnderRIEWithMoto(t *testing.T) {
 
 // requestLine waits for the function's log line of the API request id to
 // come through RIE and validates it as an EMF document.
-func requestLine(t *testing.T, logs *syncbuf.Buffer, apiRequestID string) emf.Document {
+func requestLine(t *testing.T, logs *syncbuf.Buffer, apiRequestID string) emftest.Document {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		for line := range strings.Lines(logs.String()) {
 			if strings.Contains(line, `"apiRequestId":"`+apiRequestID+`"`) {
-				d, err := emf.Validate([]byte(line))
+				d, err := emftest.Validate([]byte(line))
 				if err != nil {
 					t.Fatalf("%v: %s", err, line)
 				}

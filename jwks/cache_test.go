@@ -14,10 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rolegate/rolegate/internal/emf/emftest"
+
 	"github.com/rolegate/rolegate/internal/mint"
 
 	"github.com/rolegate/rolegate/internal/clocktest"
-	"github.com/rolegate/rolegate/internal/emf"
 	"github.com/rolegate/rolegate/internal/syncbuf"
 	"github.com/rolegate/rolegate/jwks"
 	"github.com/rolegate/rolegate/jwks/jwkstest"
@@ -545,7 +546,7 @@ func TestCacheFetchMetrics(t *testing.T) {
 		t.Fatalf("%d lines for %d fetches:\n%s", len(lines), len(want), logs.String())
 	}
 	for i, line := range lines {
-		d, err := emf.Validate([]byte(line))
+		d, err := emftest.Validate([]byte(line))
 		if err != nil {
 			t.Fatalf("fetch %d: %v: %s", i, err, line)
 		}

@@ -15,12 +15,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rolegate/rolegate/internal/emf/emftest"
+
 	"github.com/rolegate/rolegate/internal/rie/rietest"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/rolegate/rolegate/authorizer"
-	"github.com/rolegate/rolegate/internal/emf"
 	"github.com/rolegate/rolegate/internal/rie"
 	"github.com/rolegate/rolegate/internal/syncbuf"
 	"github.com/rolegate/rolegate/jwks/jwkstest"
@@ -136,7 +137,7 @@ func TestBootstrapUnderRIE(t *testing.T) {
 			switch rec["msg"] {
 			case "authorizer decision":
 				decisions++
-				d, err := emf.Validate([]byte(line))
+				d, err := emftest.Validate([]byte(line))
 				if err != nil || d.Namespace != "rolegate" || d.Values["Decisions"] != 1 {
 					t.Errorf("decision line is not the EMF document it should be (%v): %s", err, line)
 				}
@@ -145,7 +146,7 @@ func TestBootstrapUnderRIE(t *testing.T) {
 				}
 			case "jwks fetched":
 				fetches++
-				if d, err := emf.Validate([]byte(line)); err != nil || d.Values["JwksFetches"] != 1 || d.Members["Result"] != "ok" {
+				if d, err := emftest.Validate([]byte(line)); err != nil || d.Values["JwksFetches"] != 1 || d.Members["Result"] != "ok" {
 					t.Errorf("fetch line is not the EMF document it should be (%v): %s", err, line)
 				}
 			}

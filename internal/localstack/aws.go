@@ -11,8 +11,9 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/rolegate/rolegate/internal/cognito/userpool"
+
 	"github.com/rolegate/rolegate/internal/arn"
-	"github.com/rolegate/rolegate/internal/cognito"
 	"github.com/rolegate/rolegate/internal/moto"
 )
 
@@ -59,7 +60,7 @@ const groupRoleTrust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow",`
 
 // CreateGroupRoles creates each group's IAM role in the IAM at endpoint
 // (moto), with MaxSessionDuration 3600 as the template sets it.
-func CreateGroupRoles(ctx context.Context, client *http.Client, endpoint string, groups []cognito.Group) error {
+func CreateGroupRoles(ctx context.Context, client *http.Client, endpoint string, groups []userpool.Group) error {
 	done := map[string]bool{}
 	for _, g := range groups {
 		if g.RoleARN == "" || done[g.RoleARN] {

@@ -14,8 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rolegate/rolegate/internal/cognito/userpool"
+
 	"github.com/rolegate/rolegate/internal/arn"
-	"github.com/rolegate/rolegate/internal/cognito"
 	"github.com/rolegate/rolegate/internal/mint"
 
 	"github.com/rolegate/rolegate/internal/rie"
@@ -175,7 +176,7 @@ func (s testStack) call(t *testing.T, path string, header http.Header) (int, []b
 }
 
 // roleName is the name of g's role, as X-Rolegate-Role may give it.
-func roleName(t *testing.T, g cognito.Group) string {
+func roleName(t *testing.T, g userpool.Group) string {
 	t.Helper()
 	r, err := arn.ParseRole(g.RoleARN)
 	if err != nil {
@@ -192,7 +193,7 @@ func TestEndToEnd(t *testing.T) {
 	t.Logf("stack up in %s at %s", time.Since(start).Round(time.Millisecond), s.URL)
 	admins, _ := s.Settings.Group("admins")
 	readers, _ := s.Settings.Group("readers")
-	assumed := func(g cognito.Group) string {
+	assumed := func(g userpool.Group) string {
 		return "arn:aws:sts::" + Deployment.AccountID + ":assumed-role/" + roleName(t, g) + "/"
 	}
 

@@ -12,9 +12,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rolegate/rolegate/internal/cognito/userpool"
+
 	"github.com/rolegate/rolegate/internal/apigw"
 	"github.com/rolegate/rolegate/internal/arn"
-	"github.com/rolegate/rolegate/internal/cognito"
 )
 
 // LoadOptions configure RunLoad.
@@ -166,7 +167,7 @@ type LoadPlan struct {
 // PlanLoad mints ID tokens for users user01…userNN, spread round-robin over
 // the groups that have a role, and targets the first authorized route.
 func PlanLoad(s *Stack, users int, now time.Time) (LoadPlan, error) {
-	var groups []cognito.Group
+	var groups []userpool.Group
 	for _, g := range s.Settings.Groups {
 		if g.RoleARN != "" {
 			groups = append(groups, g)

@@ -8,7 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rolegate/rolegate/internal/emf"
+	"github.com/rolegate/rolegate/internal/emf/emftest"
+
 	"github.com/rolegate/rolegate/internal/syncbuf"
 )
 
@@ -93,19 +94,19 @@ func TestFunctionMetrics(t *testing.T) {
 // waitForEMF waits until the functions have written at least n EMF
 // documents (their output reaches the log through the emulator a little
 // after the response), then validates every one, by function.
-func waitForEMF(t *testing.T, logs *syncbuf.Buffer, n int) map[string][]emf.Document {
+func waitForEMF(t *testing.T, logs *syncbuf.Buffer, n int) map[string][]emftest.Document {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for strings.Count(logs.String(), `"_aws"`) < n && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
-	docs := map[string][]emf.Document{}
+	docs := map[string][]emftest.Document{}
 	for line := range strings.Lines(logs.String()) {
 		fn, rest, ok := strings.Cut(line, " | ")
 		if !ok || !strings.Contains(rest, `"_aws"`) {
 			continue
 		}
-		d, err := emf.Validate([]byte(rest))
+		d, err := emftest.Validate([]byte(rest))
 		if err != nil {
 			t.Errorf("%s wrote an invalid EMF document: %v\n%s", fn, err, rest)
 			continue
@@ -119,6 +120,6 @@ func waitForEMF(t *testing.T, logs *syncbuf.Buffer, n int) map[string][]emf.Docu
 }
 
 // hasSet reports whether d declares the dimension set names.
-func hasSet(d emf.Document, names ...string) bool {
+func hasSet(d emftest.Document, names ...string) bool {
 	return slices.ContainsFunc(d.Sets, func(set []string) bool { return slices.Equal(set, names) })
 }

@@ -9,10 +9,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rolegate/rolegate/internal/cognito/userpool"
+
 	"github.com/rolegate/rolegate/deploy"
 	"github.com/rolegate/rolegate/internal/apigw"
 	"github.com/rolegate/rolegate/internal/arn"
-	"github.com/rolegate/rolegate/internal/cognito"
 	"github.com/rolegate/rolegate/internal/moto"
 )
 
@@ -28,7 +29,7 @@ type Settings struct {
 	// API is the REST API the gateway serves.
 	API apigw.API
 	// Groups are the user pool's groups with their roles' ARNs.
-	Groups []cognito.Group
+	Groups []userpool.Group
 	// AuthorizerEnv and BackendEnv are the functions' literal environment
 	// variables; ones that name deployed resources are set by the stack.
 	AuthorizerEnv map[string]string
@@ -36,10 +37,10 @@ type Settings struct {
 }
 
 // Group returns the group called name.
-func (s Settings) Group(name string) (cognito.Group, bool) {
-	i := slices.IndexFunc(s.Groups, func(g cognito.Group) bool { return g.Name == name })
+func (s Settings) Group(name string) (userpool.Group, bool) {
+	i := slices.IndexFunc(s.Groups, func(g userpool.Group) bool { return g.Name == name })
 	if i < 0 {
-		return cognito.Group{}, false
+		return userpool.Group{}, false
 	}
 	return s.Groups[i], true
 }
@@ -89,7 +90,7 @@ func DefaultSettings() Settings {
 			AccountID: Deployment.AccountID,
 			Stage:     apigw.DefaultStage,
 		}},
-		Groups: []cognito.Group{
+		Groups: []userpool.Group{
 			{Name: "admins", Precedence: 1, RoleARN: role("admins")},
 			{Name: "readers", Precedence: 10, RoleARN: role("readers")},
 		},
@@ -135,14 +136,14 @@ func ParseSettings(b []byte) (Settings, error) {
 	return s, nil
 }
 
-func readGroups(r apigw.Resolver) ([]cognito.Group, error) {
-	var groups []cognito.Group
+func readGroups(r apigw.Resolver) ([]userpool.Group, error) {
+	var groups []userpool.Group
 	for _, g := range r.Template.ResourcesOfType("AWS::Cognito::UserPoolGroup") {
 		name, err := r.String(g.Properties["GroupName"])
 		if err != nil {
 			return nil, fmt.Errorf("group %s GroupName: %w", g.Name, err)
 		}
-		grp := cognito.Group{Name: name, Precedence: cognito.NoPrecedence}
+		grp := userpool.Group{Name: name, Precedence: userpool.NoPrecedence}
 		if v, ok := g.Properties["Precedence"]; ok {
 			if grp.Precedence, err = r.Int(v); err != nil {
 				return nil, fmt.Errorf("group %s Precedence: %w", g.Name, err)
@@ -220,7 +221,7 @@ type TokenRequest struct {
 }
 
 // IDClaims builds the claims Cognito puts in an ID token of the local pool
-// for req.User (cognito.Token.IDClaims): cognito:groups, cognito:roles from
+// for req.User (userpool.Token.IDClaims): cognito:groups, cognito:roles from
 // the groups' roles, and cognito:preferred_role by precedence, absent on a
 // tie. An unknown group is an error, so a typo does not quietly mint a token
 // without a role.
@@ -228,7 +229,7 @@ func (s Settings) IDClaims(iss *Issuer, req TokenRequest, now time.Time) (map[st
 	if req.User == "" {
 		return nil, errors.New("a user name is required")
 	}
-	var groups []cognito.Group
+	var groups []userpool.Group
 	for _, name := range req.Groups {
 		g, ok := s.Group(name)
 		if !ok {
@@ -240,9 +241,9 @@ func (s Settings) IDClaims(iss *Issuer, req TokenRequest, now time.Time) (map[st
 	}
 	issued := now
 	if req.Expired {
-		issued = now.Add(-cognito.IDTokenLifetime - time.Hour)
+		issued = now.Add(-userpool.IDTokenLifetime - time.Hour)
 	}
-	c := cognito.Token{PoolID: iss.PoolID, ClientID: iss.ClientID, User: req.User, Groups: groups, IssuedAt: issued}.IDClaims()
+	c := userpool.Token{PoolID: iss.PoolID, ClientID: iss.ClientID, User: req.User, Groups: groups, IssuedAt: issued}.IDClaims()
 	for k, v := range req.Extra {
 		if v == nil {
 			delete(c, k)

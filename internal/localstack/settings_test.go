@@ -8,9 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rolegate/rolegate/internal/cognito/userpool"
+
 	"github.com/rolegate/rolegate/internal/apigw"
 	"github.com/rolegate/rolegate/internal/arn"
-	"github.com/rolegate/rolegate/internal/cognito"
 )
 
 func TestLoadSettingsFromTheProjectTemplate(t *testing.T) {
@@ -39,7 +40,7 @@ func TestLoadSettingsFromTheProjectTemplate(t *testing.T) {
 	if admins.Precedence >= readers.Precedence {
 		t.Errorf("admins precedence %d should beat readers %d", admins.Precedence, readers.Precedence)
 	}
-	for _, g := range []cognito.Group{admins, readers} {
+	for _, g := range []userpool.Group{admins, readers} {
 		if !isStackRoleOf(g) {
 			t.Errorf("group %s role = %s, want a role of the local stack named for the group", g.Name, g.RoleARN)
 		}
@@ -88,7 +89,7 @@ func TestDefaultsMirrorTheTemplate(t *testing.T) {
 
 // isStackRoleOf reports whether g's role is one the local stack's template
 // makes for g: rolegate-local-…-<group> in moto's account.
-func isStackRoleOf(g cognito.Group) bool {
+func isStackRoleOf(g userpool.Group) bool {
 	r, err := arn.ParseRole(g.RoleARN)
 	return err == nil && r.AccountID == Deployment.AccountID &&
 		strings.HasPrefix(r.Name, Deployment.StackName+"-") && strings.HasSuffix(r.Name, "-"+g.Name)
@@ -96,7 +97,7 @@ func isStackRoleOf(g cognito.Group) bool {
 
 // sameGroup compares groups by name, precedence and what their roles are
 // for; the template may put more (such as the region) in the role names.
-func sameGroup(a, b cognito.Group) bool {
+func sameGroup(a, b userpool.Group) bool {
 	return a.Name == b.Name && a.Precedence == b.Precedence && isStackRoleOf(a) && isStackRoleOf(b)
 }
 
@@ -169,7 +170,7 @@ func TestParseSettings(t *testing.T) {
   G: {Type: AWS::Cognito::UserPoolGroup, Properties: {GroupName: g, RoleArn: !GetAtt R.Arn}}
   R: {Type: AWS::IAM::Role}
 `, check: func(t *testing.T, s Settings) {
-			if g, _ := s.Group("g"); g.RoleARN != role("rolegate-local-R") || g.Precedence != cognito.NoPrecedence {
+			if g, _ := s.Group("g"); g.RoleARN != role("rolegate-local-R") || g.Precedence != userpool.NoPrecedence {
 				t.Errorf("group = %+v", g)
 			}
 		}},

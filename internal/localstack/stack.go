@@ -17,9 +17,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/rolegate/rolegate/internal/cognito/userpool"
+
 	"github.com/rolegate/rolegate/internal/apigw"
 	"github.com/rolegate/rolegate/internal/arn"
-	"github.com/rolegate/rolegate/internal/cognito"
 	"github.com/rolegate/rolegate/internal/moto"
 	"github.com/rolegate/rolegate/internal/rie"
 )
@@ -329,13 +330,13 @@ func (s *Stack) Welcome(w io.Writer, now time.Time) error {
 	fmt.Fprintf(w, "  STS, IAM   moto_server at %s\n", s.MotoURL)
 	for _, g := range s.Settings.Groups {
 		prec := "none"
-		if g.Precedence != cognito.NoPrecedence {
+		if g.Precedence != userpool.NoPrecedence {
 			prec = strconv.Itoa(g.Precedence)
 		}
 		fmt.Fprintf(w, "  group      %-10s precedence %-4s role %s\n", g.Name, prec, g.RoleARN)
 	}
 	fmt.Fprintf(w, "\nTry it (tokens live %s; more with `make token USER=carol GROUP=%s`):\n",
-		cognito.IDTokenLifetime, strings.Join(s.Settings.GroupNames(), ","))
+		userpool.IDTokenLifetime, strings.Join(s.Settings.GroupNames(), ","))
 	url := s.URL + api.Config.Routes[0].Path
 	for _, c := range s.welcomeCalls() {
 		claims, err := s.Settings.IDClaims(s.Issuer, TokenRequest{User: c.user, Groups: c.groups}, now)

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rolegate/rolegate/internal/cognito"
+	"github.com/rolegate/rolegate/internal/cognito/userpool"
 )
 
 func role(name string) string { return "arn:aws:iam::123456789012:role/" + name }
@@ -17,15 +17,15 @@ func role(name string) string { return "arn:aws:iam::123456789012:role/" + name 
 // X-Rolegate-Role).
 func TestIDClaimsPreferredRole(t *testing.T) {
 	iss := newIssuer(t)
-	s := Settings{Groups: []cognito.Group{
+	s := Settings{Groups: []userpool.Group{
 		{Name: "admins", Precedence: 1, RoleARN: role("admins")},
 		{Name: "readers", Precedence: 10, RoleARN: role("readers")},
 		{Name: "auditors", Precedence: 1, RoleARN: role("auditors")},
 		{Name: "admins-too", Precedence: 1, RoleARN: role("admins")},
 		{Name: "roleless", Precedence: 0},
 		{Name: "r2", Precedence: 10, RoleARN: role("r2")},
-		{Name: "unranked", Precedence: cognito.NoPrecedence, RoleARN: role("unranked")},
-		{Name: "unranked2", Precedence: cognito.NoPrecedence, RoleARN: role("unranked2")},
+		{Name: "unranked", Precedence: userpool.NoPrecedence, RoleARN: role("unranked")},
+		{Name: "unranked2", Precedence: userpool.NoPrecedence, RoleARN: role("unranked2")},
 	}}
 	tests := []struct {
 		name   string
@@ -84,7 +84,7 @@ func TestIDClaims(t *testing.T) {
 		{"iat is now", c["iat"], now.Unix()},
 		{"exp is an hour later", c["exp"], now.Add(time.Hour).Unix()},
 		{"preferred role by precedence", c["cognito:preferred_role"], role("rolegate-local-admins")},
-		{"sub is stable per user", c["sub"], cognito.Sub(iss.PoolID, "alice")},
+		{"sub is stable per user", c["sub"], userpool.Sub(iss.PoolID, "alice")},
 	}
 	for _, ch := range checks {
 		if ch.got != ch.want {
@@ -97,7 +97,7 @@ func TestIDClaims(t *testing.T) {
 	if r := c["cognito:roles"].([]string); !slices.Equal(r, []string{role("rolegate-local-readers"), role("rolegate-local-admins")}) {
 		t.Errorf("cognito:roles = %v", r)
 	}
-	if cognito.Sub(iss.PoolID, "alice") == cognito.Sub(iss.PoolID, "bob") {
+	if userpool.Sub(iss.PoolID, "alice") == userpool.Sub(iss.PoolID, "bob") {
 		t.Error("two users share a sub")
 	}
 }

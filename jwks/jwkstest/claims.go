@@ -5,12 +5,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rolegate/rolegate/internal/cognito"
+	"github.com/rolegate/rolegate/internal/cognito/userpool"
+
 	"github.com/rolegate/rolegate/internal/mint"
 )
 
 // IDClaims returns the claims of a Cognito ID token for user, issued now by the issuer's clock and valid for an
-// hour, as cognito.Token builds them. With groups it adds cognito:groups, cognito:roles (one role per group, in order)
+// hour, as userpool.Token builds them. With groups it adds cognito:groups, cognito:roles (one role per group, in order)
 // and cognito:preferred_role, the role of the first group: each group's precedence is its position. The map is the
 // caller's to edit before minting.
 func (i *Issuer) IDClaims(user string, groups ...string) map[string]any {
@@ -21,16 +22,16 @@ func (i *Issuer) IDClaims(user string, groups ...string) map[string]any {
 // aud. The authorizer must refuse it.
 func (i *Issuer) AccessClaims(user string) map[string]any { return i.token(user, nil).AccessClaims() }
 
-func (i *Issuer) token(user string, groups []string) cognito.Token {
-	t := cognito.Token{PoolID: i.PoolID, ClientID: i.ClientID, User: user, IssuedAt: i.now()}
+func (i *Issuer) token(user string, groups []string) userpool.Token {
+	t := userpool.Token{PoolID: i.PoolID, ClientID: i.ClientID, User: user, IssuedAt: i.now()}
 	for n, g := range groups {
-		t.Groups = append(t.Groups, cognito.Group{Name: g, Precedence: n, RoleARN: i.Role(g)})
+		t.Groups = append(t.Groups, userpool.Group{Name: g, Precedence: n, RoleARN: i.Role(g)})
 	}
 	return t
 }
 
 // Sub returns user's sub: UUID-shaped and the same for the same pool and user, so tests can predict it.
-func (i *Issuer) Sub(user string) string { return cognito.Sub(i.PoolID, user) }
+func (i *Issuer) Sub(user string) string { return userpool.Sub(i.PoolID, user) }
 
 // Role returns the role ARN the issuer gives group.
 func (i *Issuer) Role(group string) string {

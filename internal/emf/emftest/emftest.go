@@ -1,10 +1,13 @@
-package emf
+// Package emftest checks log lines against the CloudWatch Embedded Metric
+// Format specification, for tests of the functions and of a local session.
+package emftest
 
 import (
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/rolegate/rolegate/internal/emf"
 )
 
 // Document is a parsed EMF log line: its members, and the metric values it
@@ -14,7 +17,7 @@ type Document struct {
 	Namespace string
 	Timestamp int64
 	Values    map[string]float64
-	Units     map[string]Unit
+	Units     map[string]emf.Unit
 	Sets      [][]string
 }
 
@@ -27,30 +30,30 @@ type Document struct {
 func Validate(line []byte) (Document, error) {
 	var d Document
 	if bytes.ContainsAny(bytes.TrimRight(line, "\n"), "\n\r") {
-		return d, errors.New("emf: not one line")
+		return d, errors.New("emftest: not one line")
 	}
 	dec := json.NewDecoder(bytes.NewReader(line))
 	dec.UseNumber()
 	if err := dec.Decode(&d.Members); err != nil {
-		return d, fmt.Errorf("emf: %w", err)
+		return d, fmt.Errorf("emftest: %w", err)
 	}
 	aws, ok := d.Members["_aws"].(map[string]any)
 	if !ok {
-		return d, errors.New("emf: no _aws object")
+		return d, errors.New("emftest: no _aws object")
 	}
 	ts, ok := aws["Timestamp"].(json.Number)
 	if !ok {
-		return d, errors.New("emf: _aws.Timestamp is not a number")
+		return d, errors.New("emftest: _aws.Timestamp is not a number")
 	}
 	var err error
 	if d.Timestamp, err = ts.Int64(); err != nil || d.Timestamp <= 0 {
-		return d, errors.New("emf: _aws.Timestamp is not epoch milliseconds")
+		return d, errors.New("emftest: _aws.Timestamp is not epoch milliseconds")
 	}
 	dirs, ok := aws["CloudWatchMetrics"].([]any)
 	if !ok || len(dirs) == 0 {
-		return d, errors.New("emf: _aws.CloudWatchMetrics is not a non-empty list")
+		return d, errors.New("emftest: _aws.CloudWatchMetrics is not a non-empty list")
 	}
-	d.Values, d.Units = map[string]float64{}, map[string]Unit{}
+	d.Values, d.Units = map[string]float64{}, map[string]emf.Unit{}
 	for _, raw := range dirs {
 		if err := d.directive(raw); err != nil {
 			return d, err
@@ -62,30 +65,30 @@ func Validate(line []byte) (Document, error) {
 func (d *Document) directive(raw any) error {
 	dir, ok := raw.(map[string]any)
 	if !ok {
-		return errors.New("emf: a directive is not an object")
+		return errors.New("emftest: a directive is not an object")
 	}
 	ns, ok := dir["Namespace"].(string)
 	if !ok || ns == "" {
-		return errors.New("emf: directive without Namespace")
+		return errors.New("emftest: directive without Namespace")
 	}
 	d.Namespace = ns
 	sets, ok := dir["Dimensions"].([]any)
 	if !ok {
-		return errors.New("emf: directive without Dimensions")
+		return errors.New("emftest: directive without Dimensions")
 	}
 	for _, s := range sets {
 		names, ok := s.([]any)
 		if !ok || len(names) > 30 {
-			return errors.New("emf: a dimension set is not a list of at most 30 names")
+			return errors.New("emftest: a dimension set is not a list of at most 30 names")
 		}
 		var set []string
 		for _, n := range names {
 			name, ok := n.(string)
 			if !ok {
-				return errors.New("emf: a dimension name is not a string")
+				return errors.New("emftest: a dimension name is not a string")
 			}
 			if _, ok := d.Members[name].(string); !ok {
-				return fmt.Errorf("emf: dimension %q is not a top-level string member", name)
+				return fmt.Errorf("emftest: dimension %q is not a top-level string member", name)
 			}
 			set = append(set, name)
 		}
@@ -93,28 +96,28 @@ func (d *Document) directive(raw any) error {
 	}
 	metrics, ok := dir["Metrics"].([]any)
 	if !ok || len(metrics) > 100 {
-		return errors.New("emf: directive Metrics is not a list of at most 100")
+		return errors.New("emftest: directive Metrics is not a list of at most 100")
 	}
 	for _, m := range metrics {
 		def, ok := m.(map[string]any)
 		if !ok {
-			return errors.New("emf: a metric definition is not an object")
+			return errors.New("emftest: a metric definition is not an object")
 		}
 		name, ok := def["Name"].(string)
 		if !ok || name == "" {
-			return errors.New("emf: a metric definition has no Name")
+			return errors.New("emftest: a metric definition has no Name")
 		}
 		v, ok := d.Members[name].(json.Number)
 		if !ok {
-			return fmt.Errorf("emf: metric %q is not a top-level number member", name)
+			return fmt.Errorf("emftest: metric %q is not a top-level number member", name)
 		}
 		f, err := v.Float64()
 		if err != nil {
-			return fmt.Errorf("emf: metric %q: %w", name, err)
+			return fmt.Errorf("emftest: metric %q: %w", name, err)
 		}
 		d.Values[name] = f
 		if u, ok := def["Unit"].(string); ok {
-			d.Units[name] = Unit(u)
+			d.Units[name] = emf.Unit(u)
 		}
 	}
 	return nil
