@@ -8,6 +8,7 @@ package arn
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 )
 
@@ -36,20 +37,19 @@ func (a ARN) String() string {
 // lower-case, the region empty or valid, the account empty or 12 digits; the
 // resource may contain ':' and '/'.
 func Parse(s string) (ARN, error) {
-	var a ARN
 	if len(s) > MaxLen {
-		return a, malformed("too long")
+		return ARN{}, malformed("too long")
 	}
-	rest, ok := strings.CutPrefix(s, "arn:")
-	if !ok {
-		return a, malformed("no arn: prefix")
-	}
-	fields := strings.SplitN(rest, ":", 5)
-	if len(fields) != 5 {
-		return a, malformed("want six colon-separated fields")
-	}
-	a = ARN{fields[0], fields[1], fields[2], fields[3], fields[4]}
+	var a ARN
+	var ok bool // false when any colon is missing: the Cuts after it see ""
+	scheme, rest, _ := strings.Cut(s, ":")
+	a.Partition, rest, _ = strings.Cut(rest, ":")
+	a.Service, rest, _ = strings.Cut(rest, ":")
+	a.Region, rest, _ = strings.Cut(rest, ":")
+	a.AccountID, a.Resource, ok = strings.Cut(rest, ":")
 	switch {
+	case scheme != "arn" || !ok:
+		return a, malformed("want arn:<partition>:<service>:<region>:<account>:<resource>")
 	case !ValidPartition(a.Partition):
 		return a, malformed("partition")
 	case a.Service == "" || !all(a.Service, func(c byte) bool { return isLower(c) || isDigit(c) || c == '-' }):
@@ -62,12 +62,7 @@ func Parse(s string) (ARN, error) {
 	return a, nil
 }
 
-func malformed(what string) error { return &parseError{what} }
-
-type parseError struct{ what string }
-
-func (e *parseError) Error() string        { return "arn: malformed (" + e.what + ")" }
-func (e *parseError) Is(target error) bool { return target == ErrMalformed }
+func malformed(what string) error { return fmt.Errorf("%w (%s)", ErrMalformed, what) }
 
 // ValidPartition reports whether s is "aws" or "aws-" and lower-case words of
 // letters and digits joined by single hyphens: aws-cn, aws-us-gov, aws-iso-b.
@@ -102,24 +97,19 @@ var partitions = []struct{ prefix, partition, dnsSuffix string }{
 }
 
 // PartitionOf returns the partition of region: aws-cn for cn-north-1, aws for us-east-1.
-func PartitionOf(region string) string {
-	for _, p := range partitions {
-		if strings.HasPrefix(region, p.prefix) {
-			return p.partition
-		}
-	}
-	return "aws"
-}
+func PartitionOf(region string) string { p, _ := lookup(region); return p }
 
 // DNSSuffix returns the DNS suffix of region's partition, the one CloudFormation
 // calls AWS::URLSuffix: amazonaws.com.cn for cn-north-1, amazonaws.com for us-east-1.
-func DNSSuffix(region string) string {
+func DNSSuffix(region string) string { _, s := lookup(region); return s }
+
+func lookup(region string) (partition, dnsSuffix string) {
 	for _, p := range partitions {
 		if strings.HasPrefix(region, p.prefix) {
-			return p.dnsSuffix
+			return p.partition, p.dnsSuffix
 		}
 	}
-	return "amazonaws.com"
+	return "aws", "amazonaws.com"
 }
 
 // words counts the hyphen-separated words of s whose bytes all satisfy ok; 0

@@ -24,21 +24,17 @@ func ParseRole(s string) (Role, error) {
 	if err != nil {
 		return Role{}, err
 	}
-	if a.Service != "iam" || a.Region != "" || a.AccountID == "" {
-		return Role{}, malformed("not an IAM role")
-	}
 	rest, ok := strings.CutPrefix(a.Resource, "role/")
-	if !ok {
+	if a.Service != "iam" || a.Region != "" || a.AccountID == "" || !ok {
 		return Role{}, malformed("not an IAM role")
 	}
-	segs := strings.Split(rest, "/")
-	for _, seg := range segs {
+	for seg := range strings.SplitSeq(rest, "/") {
 		if seg == "" || !all(seg, NameChar) {
 			return Role{}, malformed("role path or name")
 		}
 	}
-	name := segs[len(segs)-1]
-	path := rest[:len(rest)-len(name)] // "" or "a/b/"
+	i := strings.LastIndexByte(rest, '/')
+	path, name := rest[:i+1], rest[i+1:] // path "" or "a/b/"
 	if len(name) > 64 || len(path)+1 > 512 {
 		return Role{}, malformed("role path or name too long")
 	}
