@@ -33,12 +33,12 @@ func ParseRole(s string) (Role, error) {
 			return Role{}, malformed("role path or name")
 		}
 	}
-	i := strings.LastIndexByte(rest, '/')
-	path, name := rest[:i+1], rest[i+1:] // path "" or "a/b/"
-	if len(name) > 64 || len(path)+1 > 512 {
+	i := strings.LastIndexByte(a.Resource, '/')
+	path, name := a.Resource[len("role"):i+1], a.Resource[i+1:] // path "/" or "/a/b/"
+	if len(name) > 64 || len(path) > 512 {
 		return Role{}, malformed("role path or name too long")
 	}
-	return Role{Partition: a.Partition, AccountID: a.AccountID, Path: "/" + path, Name: name}, nil
+	return Role{Partition: a.Partition, AccountID: a.AccountID, Path: path, Name: name}, nil
 }
 
 // NameChar reports whether c may appear in an IAM name, such as a role name
