@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -23,12 +24,7 @@ type allowlist []*regexp.Regexp
 func (l allowlist) allows(ctx context.Context, role arn.Role) bool {
 	if len(l) > 0 {
 		s := role.String()
-		for _, p := range l {
-			if p.MatchString(s) {
-				return true
-			}
-		}
-		return false
+		return slices.ContainsFunc(l, func(p *regexp.Regexp) bool { return p.MatchString(s) })
 	}
 	lc, ok := lambdacontext.FromContext(ctx)
 	if !ok {

@@ -74,27 +74,18 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	flag("SOURCE_IDENTITY", &c.DisableSourceIdentity)
 	flag("SESSION_TAGS", &c.DisableSessionTags)
 	if v := strings.TrimSpace(getenv("SESSION_DURATION")); v != "" {
-		d, err := parseDuration(v)
+		// a Go duration, or seconds as CloudFormation users know them from DurationSeconds
+		d, err := time.ParseDuration(v)
+		if n, nerr := strconv.ParseInt(v, 10, 32); nerr == nil {
+			d, err = time.Duration(n)*time.Second, nil
+		}
 		if err != nil {
-			errs = append(errs, fmt.Errorf("SESSION_DURATION=%q: %w", v, err))
+			errs = append(errs, fmt.Errorf("SESSION_DURATION=%q: want a duration such as 15m or a number of seconds", v))
 		}
 		c.SessionDuration = d
 	}
 	c.MetricsNamespace = strings.TrimSpace(getenv("METRICS_NAMESPACE"))
 	return c, errors.Join(append(errs, c.Validate())...)
-}
-
-// parseDuration accepts a Go duration ("30m") or a number of seconds ("1800"),
-// the unit CloudFormation users know from DurationSeconds.
-func parseDuration(v string) (time.Duration, error) {
-	if n, err := strconv.ParseInt(v, 10, 32); err == nil {
-		return time.Duration(n) * time.Second, nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil {
-		return 0, errors.New("want a duration such as 15m or a number of seconds")
-	}
-	return d, nil
 }
 
 // Validate reports every unusable setting, so that a bad deployment fails its
@@ -116,17 +107,4 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("metrics namespace %q: want 1 to 255 of [0-9A-Za-z.-_/#:], not starting with AWS/", ns))
 	}
 	return errors.Join(errs...)
-}
-
-func (c Config) withDefaults() Config {
-	if c.SessionDuration == 0 {
-		c.SessionDuration = DefaultSessionDuration
-	}
-	if c.MaxSessions == 0 {
-		c.MaxSessions = DefaultMaxSessions
-	}
-	if c.MetricsNamespace == "" {
-		c.MetricsNamespace = emf.DefaultNamespace
-	}
-	return c
 }

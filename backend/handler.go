@@ -1,12 +1,14 @@
 package backend
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -56,7 +58,9 @@ func New(cfg Config, base aws.Config, client AssumeRoleAPI, opts ...Option) (*Ha
 	if client == nil {
 		return nil, errors.New("backend: New needs an STS client")
 	}
-	cfg = cfg.withDefaults()
+	cfg.SessionDuration = cmp.Or(cfg.SessionDuration, DefaultSessionDuration)
+	cfg.MaxSessions = cmp.Or(cfg.MaxSessions, DefaultMaxSessions)
+	cfg.MetricsNamespace = cmp.Or(cfg.MetricsNamespace, emf.DefaultNamespace)
 	h := &Handler{cfg: cfg, base: base, sts: client, now: time.Now, log: slog.Default()}
 	for _, p := range cfg.AllowedRoleARNs {
 		pat, _ := compilePattern(p) // Validate has vetted them
@@ -124,17 +128,20 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest)
 		ctx, cancel = context.WithDeadline(ctx, dl.Add(-deadlineReserve))
 		defer cancel()
 	}
-	resp := h.route(context.WithValue(ctx, stsUseKey{}, &r.sts), req, r)
+	resp := h.route(context.WithValue(ctx, recordKey{}, r), req, r)
 	h.logRequest(ctx, req, resp.StatusCode, r)
 	return resp, nil
 }
 
-// record is what one request learnt, for its log line.
+// record is what one request learnt, for its log line. Its AssumeRole calls
+// are counted by the provider (see metered), possibly after a cancelled
+// request stopped waiting for them.
 type record struct {
-	start time.Time
-	id    Identity
-	sts   stsUse
-	err   error
+	start      time.Time
+	id         Identity
+	err        error
+	assumes    atomic.Int64
+	assumeTime atomic.Int64 // a time.Duration
 }
 
 func (h *Handler) route(ctx context.Context, req events.APIGatewayProxyRequest, r *record) events.APIGatewayProxyResponse {
@@ -142,43 +149,40 @@ func (h *Handler) route(ctx context.Context, req events.APIGatewayProxyRequest, 
 	if path == "" || strings.Contains(path, "{") { // "/{proxy+}": the real path is in Path
 		path = req.Path
 	}
+	var w Whoami
 	switch {
 	case path != "/whoami":
 		r.err = errNotFound
 	case req.HTTPMethod != http.MethodGet:
 		r.err = errMethod
 	default:
-		return h.whoami(ctx, req, r)
+		w, r.id, r.err = h.whoami(ctx, req)
 	}
-	return ErrorResponse(req, r.err)
+	if r.err != nil {
+		return ErrorResponse(req, r.err)
+	}
+	return jsonResponse(http.StatusOK, w)
 }
 
-func (h *Handler) whoami(ctx context.Context, req events.APIGatewayProxyRequest, r *record) events.APIGatewayProxyResponse {
-	var cfg aws.Config
-	if cfg, r.id, r.err = h.ConfigFor(ctx, req); r.err != nil {
-		return ErrorResponse(req, r.err)
+func (h *Handler) whoami(ctx context.Context, req events.APIGatewayProxyRequest) (Whoami, Identity, error) {
+	cfg, id, err := h.ConfigFor(ctx, req)
+	if err != nil {
+		return Whoami{}, id, err
 	}
 	// The client is built from the per-user Config, whose only credentials
 	// are the assumed role's: there is nothing to fall back to.
 	out, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
-		r.err = stsError(err)
-		return ErrorResponse(req, r.err)
+		return Whoami{}, id, stsError(err)
 	}
-	roles := []string{}
-	for _, s := range r.id.Roles {
+	w := Whoami{ARN: aws.ToString(out.Arn), Account: aws.ToString(out.Account), UserID: aws.ToString(out.UserId),
+		Role: id.Role, User: id.User(), Roles: []string{}}
+	for _, s := range id.Roles {
 		if role, err := arn.ParseRole(s); err == nil && h.allow.allows(ctx, role) {
-			roles = append(roles, s)
+			w.Roles = append(w.Roles, s)
 		}
 	}
-	return jsonResponse(http.StatusOK, Whoami{
-		ARN:     aws.ToString(out.Arn),
-		Account: aws.ToString(out.Account),
-		UserID:  aws.ToString(out.UserId),
-		Role:    r.id.Role,
-		User:    r.id.User(),
-		Roles:   roles,
-	})
+	return w, id, nil
 }
 
 // logRequest writes the request's one line, which is also its EMF metrics
@@ -197,7 +201,7 @@ func (h *Handler) logRequest(ctx context.Context, req events.APIGatewayProxyRequ
 		slog.String("user", r.id.User()),
 		slog.Int("status", status),
 	}
-	outcome, reason, level := outcomeOK, outcomeOK, slog.LevelInfo
+	outcome, reason, level := "ok", "ok", slog.LevelInfo
 	if r.err != nil {
 		rej := classify(r.err)
 		outcome, reason, level = rej.outcome, rej.reason, slog.LevelWarn
@@ -211,9 +215,7 @@ func (h *Handler) logRequest(ctx context.Context, req events.APIGatewayProxyRequ
 	// Reason is a plain member here, spelt as the authorizer's Reason
 	// dimension so that one Logs Insights query reads both functions.
 	attrs = append(attrs, slog.String("Reason", reason))
-	r.sts.mu.Lock()
-	calls, latency := r.sts.calls, r.sts.latency
-	r.sts.mu.Unlock()
+	calls, latency := r.assumes.Load(), time.Duration(r.assumeTime.Load())
 	metrics := []emf.Metric{{Name: "Requests", Unit: emf.Count, Value: 1}, {Name: "AssumeRoleCalls", Unit: emf.Count, Value: float64(calls)}}
 	if calls > 0 {
 		metrics = append(metrics, emf.Metric{Name: "AssumeRoleLatency", Unit: emf.Milliseconds, Value: float64(latency.Microseconds()) / 1000})

@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -41,20 +42,13 @@ type Identity struct {
 }
 
 // User returns the name to show for the caller: the username, else the sub.
-func (id Identity) User() string {
-	if id.Username != "" {
-		return id.Username
-	}
-	return id.Sub
-}
+func (id Identity) User() string { return cmp.Or(id.Username, id.Sub) }
 
 // readIdentity reads the caller from requestContext.authorizer, the only place
-// API Gateway lets an authorizer speak, and chooses the role (see
-// chooseRole). Values must be strings (a number where a string belongs is
-// refused, not converted) of bounded size, valid UTF-8 without control
-// characters; roles must be IAM role ARNs. A claims map is ignored: it is what
-// a Cognito authorizer would pass, unvalidated by rolegate's authorizer. The
-// identity is returned, as far as it was read, even on error, for the log.
+// API Gateway lets an authorizer speak (see contextString for the value
+// rules), and chooses the role. A claims map is ignored: it is what a Cognito
+// authorizer would pass, unvalidated by rolegate's authorizer. The identity
+// is returned, as far as it was read, even on error, for the log.
 func readIdentity(req events.APIGatewayProxyRequest) (Identity, arn.Role, error) {
 	var err error
 	read := func(key string, maxLen int) string { // the first error stops the reading
@@ -64,13 +58,13 @@ func readIdentity(req events.APIGatewayProxyRequest) (Identity, arn.Role, error)
 		}
 		return v
 	}
-	id := Identity{Sub: read("sub", maxUserLen), Username: read("username", maxUserLen)}
-	principalID, roles := read("principalId", maxUserLen), read("roles", maxRolesLen)
+	id := Identity{
+		Sub:      cmp.Or(read("sub", maxUserLen), read("principalId", maxUserLen)),
+		Username: read("username", maxUserLen),
+	}
+	roles := read("roles", maxRolesLen)
 	if id.PreferredRole = read("preferredRole", arn.MaxLen); err != nil {
 		return id, arn.Role{}, err
-	}
-	if id.Sub == "" {
-		id.Sub = principalID
 	}
 	// Role names cannot hold ':', so a split can never make a second valid ARN out of one.
 	var parsed []arn.Role
@@ -154,8 +148,9 @@ func roleHeader(req events.APIGatewayProxyRequest) (value string, sent bool, err
 	return multi[0], true, nil
 }
 
-// contextString returns authorizer[key] if it is an acceptable string; a
-// missing key or null is the empty string.
+// contextString returns authorizer[key] if it is a string (a number where a
+// string belongs is refused, not converted) of at most maxLen bytes, valid
+// UTF-8 without control characters. A missing key or null is "".
 func contextString(authorizer map[string]any, key string, maxLen int) (string, error) {
 	v, ok := authorizer[key]
 	if !ok || v == nil {

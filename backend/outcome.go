@@ -43,13 +43,6 @@ var (
 	errInternal       = &rejection{http.StatusInternalServerError, "internal", "internal", "internal error"}
 )
 
-// outcomeOK is the outcome of a 200.
-const outcomeOK = "ok"
-
-// retryAfterSeconds is what a throttled caller is told to wait. STS throttling
-// is per account and clears within seconds; the SDK has already retried.
-const retryAfterSeconds = "2"
-
 // classify returns the rejection err wraps; anything else is internal.
 func classify(err error) *rejection {
 	if r, ok := errors.AsType[*rejection](err); ok {
@@ -88,8 +81,8 @@ func ErrorResponse(req events.APIGatewayProxyRequest, err error) events.APIGatew
 	r := classify(err)
 	resp := jsonResponse(r.status, errorBody{Message: r.message, RequestID: req.RequestContext.RequestID})
 	switch r.status {
-	case http.StatusServiceUnavailable:
-		resp.Headers["Retry-After"] = retryAfterSeconds
+	case http.StatusServiceUnavailable: // STS throttling clears within seconds; the SDK has already retried
+		resp.Headers["Retry-After"] = "2"
 	case http.StatusMethodNotAllowed:
 		resp.Headers["Allow"] = http.MethodGet
 	}
@@ -101,12 +94,8 @@ type errorBody struct {
 	RequestID string `json:"requestId"`
 }
 
-// jsonResponse encodes v as the body of a proxy response with status.
 func jsonResponse(status int, v any) events.APIGatewayProxyResponse {
-	b, err := json.Marshal(v)
-	if err != nil { // only this package's plain structs are encoded
-		status, b = http.StatusInternalServerError, []byte(`{"message":"internal error"}`)
-	}
+	b, _ := json.Marshal(v) // this package's structs of strings cannot fail
 	return events.APIGatewayProxyResponse{
 		StatusCode: status,
 		Headers:    map[string]string{"Content-Type": "application/json"},

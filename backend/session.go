@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -90,32 +89,22 @@ func (h *Handler) newSession(id Identity) (*aws.CredentialsCache, error) {
 	}), nil
 }
 
-// stsUse is what one request's AssumeRole calls cost, for its metrics. The
-// provider fills it in, possibly after a cancelled request stopped waiting.
-type stsUse struct {
-	mu      sync.Mutex
-	calls   int
-	latency time.Duration
-}
-
-type stsUseKey struct{}
-
 // metered is the AssumeRole provider, counting and timing each call into the
-// stsUse in the context of the request that made it. A request whose refresh
+// record in the context of the request that made it. A request whose refresh
 // merged into another's made no call.
 type metered struct {
 	aws.CredentialsProvider
 	now func() time.Time
 }
 
+type recordKey struct{}
+
 func (m metered) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	start := m.now()
 	creds, err := m.CredentialsProvider.Retrieve(ctx)
-	if u, ok := ctx.Value(stsUseKey{}).(*stsUse); ok {
-		u.mu.Lock()
-		u.calls++
-		u.latency += m.now().Sub(start)
-		u.mu.Unlock()
+	if r, ok := ctx.Value(recordKey{}).(*record); ok {
+		r.assumeTime.Add(int64(m.now().Sub(start)))
+		r.assumes.Add(1)
 	}
 	return creds, err
 }
@@ -127,28 +116,20 @@ var (
 )
 
 // sessionName derives the RoleSessionName from the username, else the user
-// id, keeping [\w+=,.@-] and replacing anything else with '-'. It only labels
-// the session in CloudTrail; SourceIdentity and the cache key carry the id.
+// id: at most 64 characters, each outside [\w+=,.@-] replaced with '-'. It
+// only labels the session in CloudTrail; SourceIdentity and the cache key
+// carry the id.
 func sessionName(id Identity) string {
 	for _, s := range []string{id.Username, id.Sub} {
-		if n := sanitizeName(s); len(n) >= 2 {
+		n := strings.Map(func(r rune) rune {
+			if r < utf8.RuneSelf && arn.NameChar(byte(r)) {
+				return r
+			}
+			return '-'
+		}, s)
+		if n = n[:min(len(n), 64)]; len(n) >= 2 {
 			return n
 		}
 	}
 	return "rolegate-user"
-}
-
-func sanitizeName(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if b.Len() == 64 {
-			break
-		}
-		if r < utf8.RuneSelf && arn.NameChar(byte(r)) {
-			b.WriteByte(byte(r))
-		} else {
-			b.WriteByte('-')
-		}
-	}
-	return b.String()
 }
