@@ -12,15 +12,13 @@ import (
 	"github.com/rolegate/rolegate/internal/arn"
 )
 
-// allowlist decides which roles may be assumed: the ALLOWED_ROLE_ARNS
-// patterns, or when there are none, the roles of the function's own account.
+// allowlist is the compiled Config.AllowedRoleARNs.
 type allowlist []*regexp.Regexp
 
-// allows reports whether role may be assumed. With patterns, it must match
-// one of them. Without, it must be in the partition and account of the
-// function itself, read from the invoked function ARN that the Lambda runtime
-// puts in ctx; when that is missing too, nothing is allowed: failing closed
-// beats assuming a role in whatever account a caller names.
+// allows reports whether role may be assumed: it matches a pattern or, with
+// none, is in the partition and account of the invoked function ARN that the
+// Lambda runtime puts in ctx. Without that ARN nothing is allowed: failing
+// closed beats assuming a role in whatever account a caller names.
 func (l allowlist) allows(ctx context.Context, role arn.Role) bool {
 	if len(l) > 0 {
 		s := role.String()

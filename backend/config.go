@@ -25,9 +25,7 @@ const (
 )
 
 // Config is the backend's configuration, read once at cold start. The zero
-// value is usable: roles of the function's own account, SourceIdentity and
-// session tags on, 15-minute sessions, 10,000 cached sessions, metrics in the
-// "rolegate" namespace.
+// value is usable: each field's zero means its default.
 type Config struct {
 	// AllowedRoleARNs are ARN globs ('*' matches any run of characters except
 	// ':'). Empty means roles in the function's own account, taken from the

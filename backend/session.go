@@ -28,13 +28,12 @@ type AssumeRoleAPI interface {
 const refreshWindow = time.Minute
 
 // session returns the cached credentials of (user, username, role), or new
-// ones. Each is an aws.CredentialsCache around an stscreds.AssumeRoleProvider:
-// it assumes the role on first use and again only when the credentials are
-// within refreshWindow of expiry, merging concurrent refreshes into one call.
-// The cache entry lives as long as credentials of a full SessionDuration are
-// handed out. When MaxSessions entries are live, the new session serves this
-// request uncached: a flood of users then costs one AssumeRole each, never
-// unbounded memory.
+// ones: an aws.CredentialsCache around an stscreds.AssumeRoleProvider, which
+// assumes the role on first use and again within refreshWindow of expiry,
+// merging concurrent refreshes into one call. An entry lives as long as
+// credentials of a full SessionDuration are handed out. When MaxSessions
+// entries are live, a new session serves its request uncached: a flood of
+// users costs one AssumeRole each, never unbounded memory.
 func (h *Handler) session(id Identity) (*aws.CredentialsCache, error) {
 	// Control characters are refused in the context, so "\n" cannot be forged.
 	key := id.Sub + "\n" + id.Username + "\n" + id.Role
