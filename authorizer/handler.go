@@ -49,7 +49,7 @@ type Handler struct {
 	skew       time.Duration // leeway for exp, iat and nbf
 	now        func() time.Time
 	log        *slog.Logger
-	namespace  string
+	line       *emf.Schema // the metrics of a decision's line
 	cacheTTL   time.Duration
 	maxEntries int
 	cache      *gocache.Cache // nil: every token is validated afresh
@@ -79,13 +79,14 @@ func New(cfg Config, keys KeySource, opts ...Option) (*Handler, error) {
 		return nil, errors.New("authorizer: no key source")
 	}
 	h := &Handler{
-		keys:       keys,
-		issuer:     cfg.ExpectedIssuer(),
-		clients:    slices.Clone(cfg.ClientIDs),
-		skew:       cfg.ClockSkew,
-		now:        time.Now,
-		log:        slog.Default(),
-		namespace:  cmp.Or(cfg.MetricsNamespace, emf.DefaultNamespace),
+		keys:    keys,
+		issuer:  cfg.ExpectedIssuer(),
+		clients: slices.Clone(cfg.ClientIDs),
+		skew:    cfg.ClockSkew,
+		now:     time.Now,
+		log:     slog.Default(),
+		line: emf.NewSchema(cmp.Or(cfg.MetricsNamespace, emf.DefaultNamespace), [][]string{{"Outcome"}, {"Outcome", "Reason"}},
+			emf.Metric{Name: "Decisions", Unit: emf.Count}, emf.Metric{Name: "CacheHit", Unit: emf.Count}),
 		cacheTTL:   DefaultCacheTTL,
 		maxEntries: DefaultCacheEntries,
 	}
@@ -201,9 +202,6 @@ func (h *Handler) store(key string, d *decision, now time.Time) {
 	h.cache.Set(key, d, min(h.cacheTTL, left))
 }
 
-// decisionSets are the dimension sets of a decision's metrics.
-var decisionSets = [][]string{{"Outcome"}, {"Outcome", "Reason"}}
-
 // logDecision writes the one JSON line per decision, which is also its EMF
 // metrics document: never the token. Dimensions are bounded sets (outcome and
 // reason class); the user and request ids are plain fields.
@@ -227,19 +225,16 @@ func (h *Handler) logDecision(ctx context.Context, a *attempt, err error) {
 	if a.cached {
 		hit = 1
 	}
-	attrs := append(emf.Record{
-		Namespace:  h.namespace,
-		Time:       a.now,
-		Dimensions: []emf.Dimension{{Name: "Outcome", Value: string(out)}, {Name: "Reason", Value: reason}},
-		Sets:       decisionSets,
-		Metrics:    []emf.Metric{{Name: "Decisions", Unit: emf.Count, Value: 1}, {Name: "CacheHit", Unit: emf.Count, Value: hit}},
-	}.Attrs(), slog.String("awsRequestId", awsRequestID))
+	// The line's time is the decision's, and without a pc slog walks no stack for a source we do not log.
+	r := slog.NewRecord(a.now, level, "authorizer decision", 0)
+	r.AddAttrs(h.line.Attrs(a.now, []string{string(out), reason}, 1, hit)...)
+	r.AddAttrs(slog.String("awsRequestId", awsRequestID))
 	if a.sub != "" {
-		attrs = append(attrs, slog.String("sub", a.sub))
+		r.AddAttrs(slog.String("sub", a.sub))
 	}
 	if out == failed {
 		// Errors are ours to fix; their text names keys and URLs, never token bytes.
-		attrs = append(attrs, slog.String("error", err.Error()))
+		r.AddAttrs(slog.String("error", err.Error()))
 	}
-	h.log.LogAttrs(ctx, level, "authorizer decision", attrs...)
+	_ = h.log.Handler().Handle(ctx, r)
 }

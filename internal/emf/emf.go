@@ -2,15 +2,18 @@
 // document, so that one line per decision carries both the log fields and the
 // metrics, with no agent and no API call.
 //
-// A Record becomes slog attributes: the _aws metadata member and one
-// top-level member per dimension and metric. Dimensions must come from
+// A Record, or a line of a Schema, becomes slog attributes: the _aws metadata
+// member and one top-level member per dimension and metric. Dimensions must come from
 // bounded sets (an outcome, a reason class), never a user, token, role or
 // request id: each distinct value is a billed metric. Validate checks a
 // written line against the specification's rules.
 package emf
 
 import (
+	"encoding/json"
+	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 )
@@ -62,34 +65,93 @@ type Record struct {
 
 // Attrs returns the attributes that make a JSON log line r's EMF document:
 // _aws with the timestamp in epoch milliseconds and the metric directive,
-// then each dimension and metric as a top-level member.
+// then each dimension and metric as a top-level member. A line whose
+// directive never changes is cheaper written with a Schema.
 func (r Record) Attrs() []slog.Attr {
-	defs := make([]metricDefinition, len(r.Metrics))
-	for i, m := range r.Metrics {
-		defs[i] = metricDefinition{Name: m.Name, Unit: m.Unit}
-	}
-	sets := r.Sets
-	if sets == nil {
-		sets = [][]string{} // "Dimensions" is required, even when empty
-	}
 	attrs := make([]slog.Attr, 0, 1+len(r.Dimensions)+len(r.Metrics))
-	attrs = append(attrs, slog.Any("_aws", metadata{
-		Timestamp:         r.Time.UnixMilli(),
-		CloudWatchMetrics: []directive{{Namespace: r.Namespace, Dimensions: sets, Metrics: defs}},
-	}))
+	attrs = append(attrs, metadata(r.Time, newDirectives(r.Namespace, r.Sets, r.Metrics)))
 	for _, d := range r.Dimensions {
 		attrs = append(attrs, slog.String(d.Name, d.Value))
 	}
 	for _, m := range r.Metrics {
-		attrs = append(attrs, slog.Float64(m.Name, m.Value))
+		attrs = append(attrs, number(m.Name, m.Value))
 	}
 	return attrs
 }
 
-// metadata is the _aws member.
-type metadata struct {
-	Timestamp         int64       `json:"Timestamp"`
-	CloudWatchMetrics []directive `json:"CloudWatchMetrics"`
+// Schema is what every line of one kind shares: the namespace, the dimension
+// sets, and the metrics' names and units. NewSchema marshals that directive
+// once, so that writing a line only formats its timestamp and values.
+type Schema struct {
+	dimensions []string        // every name in the sets, in order of first use
+	metrics    []string        // the metric names, in order
+	directive  json.RawMessage // the value of _aws.CloudWatchMetrics
+}
+
+// NewSchema returns the schema of lines in namespace with the dimension sets
+// and metrics given; the metrics' values are ignored.
+func NewSchema(namespace string, sets [][]string, metrics ...Metric) *Schema {
+	s := &Schema{}
+	for _, set := range sets {
+		for _, name := range set {
+			if !slices.Contains(s.dimensions, name) {
+				s.dimensions = append(s.dimensions, name)
+			}
+		}
+	}
+	for _, m := range metrics {
+		s.metrics = append(s.metrics, m.Name)
+	}
+	// Strings and lists of them: marshalling cannot fail.
+	s.directive, _ = json.Marshal(newDirectives(namespace, sets, metrics))
+	return s
+}
+
+// Attrs returns the attributes that make a JSON log line at t an EMF document
+// of s: _aws, then each dimension and each metric as a top-level member. The
+// dimension values and metric values come in the order s has them: dimensions
+// by first use in the sets, metrics as given to NewSchema. It panics when
+// their counts differ from s's, which would make every such line invalid.
+func (s *Schema) Attrs(t time.Time, dimensions []string, values ...float64) []slog.Attr {
+	if len(dimensions) != len(s.dimensions) || len(values) != len(s.metrics) {
+		panic(fmt.Sprintf("emf: %d dimensions and %d values for a schema of %d and %d", len(dimensions), len(values), len(s.dimensions), len(s.metrics)))
+	}
+	attrs := make([]slog.Attr, 0, 1+len(dimensions)+len(values))
+	attrs = append(attrs, metadata(t, s.directive))
+	for i, v := range dimensions {
+		attrs = append(attrs, slog.String(s.dimensions[i], v))
+	}
+	for i, v := range values {
+		attrs = append(attrs, number(s.metrics[i], v))
+	}
+	return attrs
+}
+
+// metadata is the _aws member: the timestamp in epoch milliseconds and the
+// directives, marshalled by slog's JSON handler.
+func metadata(t time.Time, directives any) slog.Attr {
+	return slog.GroupAttrs("_aws", slog.Int64("Timestamp", t.UnixMilli()), slog.Any("CloudWatchMetrics", directives))
+}
+
+// newDirectives is the value of _aws.CloudWatchMetrics.
+func newDirectives(namespace string, sets [][]string, metrics []Metric) []directive {
+	defs := make([]metricDefinition, len(metrics))
+	for i, m := range metrics {
+		defs[i] = metricDefinition{Name: m.Name, Unit: m.Unit}
+	}
+	if sets == nil {
+		sets = [][]string{} // "Dimensions" is required, even when empty
+	}
+	return []directive{{Namespace: namespace, Dimensions: sets, Metrics: defs}}
+}
+
+// number is a metric's member: an integer when v is one, since slog's JSON
+// handler writes any float through encoding/json, at several times the cost.
+func number(name string, v float64) slog.Attr {
+	if i := int64(v); float64(i) == v {
+		return slog.Int64(name, i)
+	}
+	return slog.Float64(name, v)
 }
 
 type directive struct {

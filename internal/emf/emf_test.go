@@ -2,6 +2,7 @@ package emf_test
 
 import (
 	"bytes"
+	"io"
 	"log/slog"
 	"strings"
 	"testing"
@@ -36,6 +37,82 @@ func TestRecordWritesAValidDocument(t *testing.T) {
 	}
 	if len(d.Sets) != 2 || d.Members["Reason"] != "no_role" || d.Members["sub"] != "s" {
 		t.Errorf("sets = %v, members = %v", d.Sets, d.Members)
+	}
+}
+
+func TestSchemaWritesAValidDocument(t *testing.T) {
+	s := emf.NewSchema("team/rolegate", [][]string{{"Outcome"}, {"Outcome", "Reason"}},
+		emf.Metric{Name: "Decisions", Unit: emf.Count}, emf.Metric{Name: "Latency", Unit: emf.Milliseconds})
+	at := time.Date(2026, 12, 1, 12, 0, 0, 5e6, time.UTC)
+	for _, tt := range []struct {
+		name    string
+		values  []float64
+		members string // how the values are written
+	}{
+		{"whole values are written as integers", []float64{1, 0}, `"Decisions":1,"Latency":0`},
+		{"a fraction is kept", []float64{1, 12.345}, `"Decisions":1,"Latency":12.345`},
+		{"a negative whole value is an integer", []float64{-3, 1e15}, `"Decisions":-3,"Latency":1000000000000000`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			slog.New(slog.NewJSONHandler(&buf, nil)).LogAttrs(t.Context(), slog.LevelInfo, "line", s.Attrs(at, []string{"deny", "no_role"}, tt.values...)...)
+			d, err := emftest.Validate(buf.Bytes())
+			if err != nil {
+				t.Fatalf("Validate: %v\n%s", err, buf.Bytes())
+			}
+			if !strings.Contains(buf.String(), tt.members) {
+				t.Errorf("line %s, want %s", buf.Bytes(), tt.members)
+			}
+			if d.Namespace != "team/rolegate" || d.Timestamp != at.UnixMilli() || d.Values["Latency"] != tt.values[1] || d.Units["Latency"] != emf.Milliseconds {
+				t.Errorf("namespace %q, timestamp %d, values %v, units %v", d.Namespace, d.Timestamp, d.Values, d.Units)
+			}
+			if len(d.Sets) != 2 || d.Members["Outcome"] != "deny" || d.Members["Reason"] != "no_role" {
+				t.Errorf("sets = %v, members = %v", d.Sets, d.Members)
+			}
+		})
+	}
+}
+
+func TestSchemaRefusesAMismatchedLine(t *testing.T) {
+	s := emf.NewSchema("rolegate", [][]string{{"Outcome"}}, emf.Metric{Name: "Requests", Unit: emf.Count})
+	for _, tt := range []struct {
+		name   string
+		dims   []string
+		values []float64
+	}{
+		{"a missing dimension", nil, []float64{1}},
+		{"an extra dimension", []string{"ok", "extra"}, []float64{1}},
+		{"a missing value", []string{"ok"}, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			defer func() {
+				if recover() == nil {
+					t.Error("Attrs wrote a line whose members do not match its directive")
+				}
+			}()
+			s.Attrs(time.Now(), tt.dims, tt.values...)
+		})
+	}
+}
+
+// BenchmarkSchemaLine and BenchmarkRecordLine are what the EMF part of one JSON line costs with the directive
+// marshalled once and for each line.
+func BenchmarkSchemaLine(b *testing.B) {
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	s := emf.NewSchema("rolegate", [][]string{{"Outcome"}, {"Outcome", "Reason"}}, emf.Metric{Name: "Decisions", Unit: emf.Count}, emf.Metric{Name: "CacheHit", Unit: emf.Count})
+	for b.Loop() {
+		log.LogAttrs(b.Context(), slog.LevelInfo, "line", s.Attrs(time.Now(), []string{"allow", "ok"}, 1, 0)...)
+	}
+}
+
+func BenchmarkRecordLine(b *testing.B) {
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	for b.Loop() {
+		log.LogAttrs(b.Context(), slog.LevelInfo, "line", emf.Record{
+			Namespace: "rolegate", Time: time.Now(), Sets: [][]string{{"Outcome"}, {"Outcome", "Reason"}},
+			Dimensions: []emf.Dimension{{"Outcome", "allow"}, {"Reason", "ok"}},
+			Metrics:    []emf.Metric{{"Decisions", emf.Count, 1}, {"CacheHit", emf.Count, 0}},
+		}.Attrs()...)
 	}
 }
 
