@@ -1,6 +1,7 @@
 package authorizer
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/rsa"
@@ -72,7 +73,7 @@ func (p *present) UnmarshalJSON([]byte) error {
 // signed is "header.payload" as received, the exact bytes the signature covers.
 type jws struct {
 	header  header
-	signed  string
+	signed  []byte
 	payload []byte
 	sig     []byte
 }
@@ -83,13 +84,13 @@ var b64 = base64.RawURLEncoding.Strict()
 
 // parseJWS splits tok into a compact JWS and decodes its parts. An empty
 // signature is left for checkHeader: "alg":"none" is an algorithm problem.
-func parseJWS(tok string) (*jws, error) {
-	h, rest, _ := strings.Cut(tok, ".")
-	p, s, found := strings.Cut(rest, ".")
-	if !found || strings.Contains(s, ".") {
+func parseJWS(tok []byte) (*jws, error) {
+	h, rest, _ := bytes.Cut(tok, []byte("."))
+	p, s, found := bytes.Cut(rest, []byte("."))
+	if !found || bytes.Contains(s, []byte(".")) {
 		return nil, fmt.Errorf("%w: not three parts", errMalformed)
 	}
-	if h == "" || p == "" {
+	if len(h) == 0 || len(p) == 0 {
 		return nil, fmt.Errorf("%w: empty part", errMalformed)
 	}
 	j := &jws{signed: tok[:len(h)+1+len(p)]}
@@ -110,8 +111,8 @@ func parseJWS(tok string) (*jws, error) {
 }
 
 // decodePart decodes one base64url part strictly.
-func decodePart(s string) ([]byte, error) {
-	b, err := b64.DecodeString(s)
+func decodePart(s []byte) ([]byte, error) {
+	b, err := b64.AppendDecode(nil, s)
 	if err != nil {
 		return nil, err
 	}
@@ -166,7 +167,7 @@ func (j *jws) verify(ctx context.Context, keys KeySource) error {
 	if len(j.sig) != k.Public.Size() {
 		return fmt.Errorf("%w: signature length", errBadSignature)
 	}
-	sum := sha256.Sum256([]byte(j.signed))
+	sum := sha256.Sum256(j.signed)
 	if rsa.VerifyPKCS1v15(k.Public, crypto.SHA256, sum[:], j.sig) != nil {
 		return errBadSignature
 	}
