@@ -84,9 +84,9 @@ func ValidRegion(s string) bool {
 // ValidAccount reports whether s is an AWS account id: exactly 12 digits.
 func ValidAccount(s string) bool { return len(s) == 12 && all(s, isDigit) }
 
-// partitions maps a region's first word to its partition and DNS suffix. A
-// region not listed is in the aws partition.
-var partitions = []struct{ prefix, partition, dnsSuffix string }{
+// partitions are the partitions other than aws, by their regions' first
+// words. A region not listed is in the aws partition.
+var partitions = []partition{
 	{"cn-", "aws-cn", "amazonaws.com.cn"},
 	{"us-gov-", "aws-us-gov", "amazonaws.com"},
 	{"us-iso-", "aws-iso", "c2s.ic.gov"},
@@ -96,20 +96,22 @@ var partitions = []struct{ prefix, partition, dnsSuffix string }{
 	{"eusc-", "aws-eusc", "amazonaws.eu"},
 }
 
+type partition struct{ regionPrefix, name, dnsSuffix string }
+
 // PartitionOf returns the partition of region: aws-cn for cn-north-1, aws for us-east-1.
-func PartitionOf(region string) string { p, _ := lookup(region); return p }
+func PartitionOf(region string) string { return partitionOf(region).name }
 
 // DNSSuffix returns the DNS suffix of region's partition, the one CloudFormation
 // calls AWS::URLSuffix: amazonaws.com.cn for cn-north-1, amazonaws.com for us-east-1.
-func DNSSuffix(region string) string { _, s := lookup(region); return s }
+func DNSSuffix(region string) string { return partitionOf(region).dnsSuffix }
 
-func lookup(region string) (partition, dnsSuffix string) {
+func partitionOf(region string) partition {
 	for _, p := range partitions {
-		if strings.HasPrefix(region, p.prefix) {
-			return p.partition, p.dnsSuffix
+		if strings.HasPrefix(region, p.regionPrefix) {
+			return p
 		}
 	}
-	return "aws", "amazonaws.com"
+	return partition{name: "aws", dnsSuffix: "amazonaws.com"}
 }
 
 // words counts the hyphen-separated words of s whose bytes all satisfy ok; 0
@@ -126,7 +128,7 @@ func words(s string, ok func(byte) bool) int {
 }
 
 func all(s string, ok func(byte) bool) bool {
-	for i := 0; i < len(s); i++ {
+	for i := range len(s) {
 		if !ok(s[i]) {
 			return false
 		}
