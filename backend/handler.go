@@ -175,8 +175,10 @@ func (h *Handler) whoami(ctx context.Context, req events.APIGatewayProxyRequest)
 	if err != nil {
 		return Whoami{}, id, stsError(err)
 	}
-	w := Whoami{ARN: aws.ToString(out.Arn), Account: aws.ToString(out.Account), UserID: aws.ToString(out.UserId),
-		Role: id.Role, User: id.User(), Roles: []string{}}
+	w := Whoami{
+		ARN: aws.ToString(out.Arn), Account: aws.ToString(out.Account), UserID: aws.ToString(out.UserId),
+		Role: id.Role, User: id.User(), Roles: []string{},
+	}
 	for _, s := range id.Roles {
 		if role, err := arn.ParseRole(s); err == nil && h.allow.allows(ctx, role) {
 			w.Roles = append(w.Roles, s)
