@@ -91,13 +91,10 @@ type Whoami struct {
 
 // ConfigFor returns an aws.Config for the caller of req, signed with the
 // temporary credentials of the role chosen from its authorizer context (see
-// [RoleHeader]), and that identity. The role is checked against the caller's
-// roles and the allowlist before any STS call, and the credentials are
-// obtained before ConfigFor returns, so an error means no user work should
-// run; [ErrorResponse] turns it into the response.
-//
-// On error the Config is the zero value: it carries no credentials at all,
-// in particular not the execution role's.
+// [RoleHeader]), and that identity. The role is checked before any STS call
+// and the credentials are obtained before ConfigFor returns, so an error
+// means no user work should run: [ErrorResponse] answers it, and the Config
+// is the zero value, with no credentials, the execution role's least of all.
 func (h *Handler) ConfigFor(ctx context.Context, req events.APIGatewayProxyRequest) (aws.Config, Identity, error) {
 	id, role, err := readIdentity(req)
 	switch {

@@ -51,8 +51,7 @@ func (id Identity) User() string { return cmp.Or(id.Username, id.Sub) }
 // is returned, as far as it was read, even on error, for the log.
 func readIdentity(req events.APIGatewayProxyRequest) (Identity, arn.Role, error) {
 	var err error
-	read := func(key string, maxLen int) string { // the first error stops the reading
-		var v string
+	read := func(key string, maxLen int) (v string) { // the first error stops the reading
 		if err == nil {
 			v, err = contextString(req.RequestContext.Authorizer, key, maxLen)
 		}
@@ -165,9 +164,7 @@ func contextString(authorizer map[string]any, key string, maxLen int) (string, e
 	case !utf8.ValidString(s):
 		return "", fmt.Errorf("%w: %s is not UTF-8", errBadContext, key)
 	}
-	for i := range len(s) {
-		// control characters have no business in an id and would only help
-		// someone forge structure downstream
+	for i := range len(s) { // a control character would only help forge structure downstream
 		if s[i] < 0x20 || s[i] == 0x7f {
 			return "", fmt.Errorf("%w: %s has a control character", errBadContext, key)
 		}
