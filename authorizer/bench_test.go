@@ -40,7 +40,8 @@ var benchLoggers = []struct {
 }
 
 // BenchmarkRSAVerifyFloor is the floor the handler is measured against: SHA-256 of the signing input and
-// rsa.VerifyPKCS1v15, over the same tokens, with the signature already decoded and the key at hand.
+// rsa.VerifyPKCS1v15, over the same tokens, with the signature already decoded and the key at hand. The targets,
+// with the production JSON handler on: a fresh token at most 1.2x this floor, a cache hit at most 0.05x.
 func BenchmarkRSAVerifyFloor(b *testing.B) {
 	f := newFixture(b)
 	toks := benchTokens(b, f, benchPool)
@@ -67,7 +68,7 @@ func BenchmarkRSAVerifyFloor(b *testing.B) {
 }
 
 // BenchmarkAuthorizeFreshToken is Handle on tokens it has not seen: the full path, storing into the decision
-// cache included. The cache's TTL is too short for any call to hit, so every call validates afresh, and it stores
+// cache included. Target: slog=json at most 1.2x BenchmarkRSAVerifyFloor. The cache's TTL is too short for any call to hit, so every call validates afresh, and it stores
 // into a map that has stopped growing, as a long-lived function's does.
 func BenchmarkAuthorizeFreshToken(b *testing.B) {
 	f := newFixture(b)
@@ -88,7 +89,8 @@ func BenchmarkAuthorizeFreshToken(b *testing.B) {
 	}
 }
 
-// BenchmarkAuthorizeCachedToken is Handle on a token it has just allowed: a decision cache hit.
+// BenchmarkAuthorizeCachedToken is Handle on a token it has just allowed: a decision cache hit, which hashes the
+// token, builds the response and writes the line. Target: slog=json at most 0.05x BenchmarkRSAVerifyFloor.
 func BenchmarkAuthorizeCachedToken(b *testing.B) {
 	f := newFixture(b)
 	tok := "Bearer " + f.idToken(b, nil)

@@ -84,14 +84,9 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("APP_CLIENT_IDS: %q is not an app client id", id))
 		}
 	}
-	if c.JWKSURL != "" {
-		if err := checkURL(c.JWKSURL); err != nil {
-			errs = append(errs, fmt.Errorf("JWKS_URL: %w", err))
-		}
-	}
-	if c.Issuer != "" {
-		if err := checkURL(c.Issuer); err != nil {
-			errs = append(errs, fmt.Errorf("ISSUER: %w", err))
+	for _, u := range []struct{ env, url string }{{"JWKS_URL", c.JWKSURL}, {"ISSUER", c.Issuer}} {
+		if err := checkURL(u.url); u.url != "" && err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", u.env, err))
 		}
 	}
 	if c.MetricsNamespace != "" && !emf.ValidNamespace(c.MetricsNamespace) {

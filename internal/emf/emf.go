@@ -3,15 +3,14 @@
 // metrics, with no agent and no API call.
 //
 // A Record, or a line of a Schema, becomes slog attributes: the _aws metadata
-// member and one top-level member per dimension and metric. Dimensions must come from
-// bounded sets (an outcome, a reason class), never a user, token, role or
-// request id: each distinct value is a billed metric. Validate checks a
-// written line against the specification's rules.
+// member and one top-level member per dimension and metric. Dimensions must
+// come from bounded sets (an outcome, a reason class), never a user, token,
+// role or request id: each distinct value is a billed metric. emftest checks
+// a written line against the specification's rules.
 package emf
 
 import (
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -65,11 +64,10 @@ type Record struct {
 
 // Attrs returns the attributes that make a JSON log line r's EMF document:
 // _aws with the timestamp in epoch milliseconds and the metric directive,
-// then each dimension and metric as a top-level member. A line whose
-// directive never changes is cheaper written with a Schema.
+// then each dimension and metric as a top-level member. Lines that share a
+// directive are cheaper written with a Schema.
 func (r Record) Attrs() []slog.Attr {
-	attrs := make([]slog.Attr, 0, 1+len(r.Dimensions)+len(r.Metrics))
-	attrs = append(attrs, metadata(r.Time, newDirectives(r.Namespace, r.Sets, r.Metrics)))
+	attrs := append(make([]slog.Attr, 0, 1+len(r.Dimensions)+len(r.Metrics)), metadata(r.Time, newDirectives(r.Namespace, r.Sets, r.Metrics)))
 	for _, d := range r.Dimensions {
 		attrs = append(attrs, slog.String(d.Name, d.Value))
 	}
@@ -108,16 +106,14 @@ func NewSchema(namespace string, sets [][]string, metrics ...Metric) *Schema {
 }
 
 // Attrs returns the attributes that make a JSON log line at t an EMF document
-// of s: _aws, then each dimension and each metric as a top-level member. The
-// dimension values and metric values come in the order s has them: dimensions
-// by first use in the sets, metrics as given to NewSchema. It panics when
-// their counts differ from s's, which would make every such line invalid.
+// of s, as Record.Attrs does. Dimension values come in order of first use in
+// the sets, metric values in the order of NewSchema's metrics. A count that
+// differs from s's would make every such line invalid: Attrs panics.
 func (s *Schema) Attrs(t time.Time, dimensions []string, values ...float64) []slog.Attr {
 	if len(dimensions) != len(s.dimensions) || len(values) != len(s.metrics) {
-		panic(fmt.Sprintf("emf: %d dimensions and %d values for a schema of %d and %d", len(dimensions), len(values), len(s.dimensions), len(s.metrics)))
+		panic("emf: a line's dimensions or values do not match its schema")
 	}
-	attrs := make([]slog.Attr, 0, 1+len(dimensions)+len(values))
-	attrs = append(attrs, metadata(t, s.directive))
+	attrs := append(make([]slog.Attr, 0, 1+len(dimensions)+len(values)), metadata(t, s.directive))
 	for i, v := range dimensions {
 		attrs = append(attrs, slog.String(s.dimensions[i], v))
 	}
