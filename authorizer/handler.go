@@ -61,7 +61,8 @@ type Option func(*Handler)
 // WithClock sets the clock (default time.Now).
 func WithClock(now func() time.Time) Option { return func(h *Handler) { h.now = now } }
 
-// WithLogger sets where decisions are logged (default slog.Default()).
+// WithLogger sets where decisions are logged (default slog.Default()). A
+// decision's line carries the handler's clock as its time and no source.
 func WithLogger(l *slog.Logger) Option { return func(h *Handler) { h.log = l } }
 
 // WithDecisionCache sets how long and how many decisions are cached.

@@ -67,9 +67,7 @@ type Option func(*Cache)
 
 // WithHTTPClient fetches with a copy of client (default: a client with a Timeout timeout). The copy refuses
 // redirects: keys come only from the configured URL.
-func WithHTTPClient(client *http.Client) Option {
-	return func(c *Cache) { c.client = client }
-}
+func WithHTTPClient(client *http.Client) Option { return func(c *Cache) { c.client = client } }
 
 // WithClock sets the clock (default time.Now).
 func WithClock(now func() time.Time) Option { return func(c *Cache) { c.now = now } }

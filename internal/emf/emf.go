@@ -90,11 +90,9 @@ type Schema struct {
 // and metrics given; the metrics' values are ignored.
 func NewSchema(namespace string, sets [][]string, metrics ...Metric) *Schema {
 	s := &Schema{}
-	for _, set := range sets {
-		for _, name := range set {
-			if !slices.Contains(s.dimensions, name) {
-				s.dimensions = append(s.dimensions, name)
-			}
+	for _, name := range slices.Concat(sets...) {
+		if !slices.Contains(s.dimensions, name) {
+			s.dimensions = append(s.dimensions, name)
 		}
 	}
 	for _, m := range metrics {
