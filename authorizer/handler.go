@@ -49,7 +49,7 @@ type Handler struct {
 	skew       time.Duration // leeway for exp, iat and nbf
 	now        func() time.Time
 	log        *slog.Logger
-	line       *emf.Schema // the metrics of a decision's line
+	namespace  string // of the decision metrics
 	cacheTTL   time.Duration
 	maxEntries int
 	cache      *gocache.Cache // nil: every token is validated afresh
@@ -80,14 +80,13 @@ func New(cfg Config, keys KeySource, opts ...Option) (*Handler, error) {
 		return nil, errors.New("authorizer: no key source")
 	}
 	h := &Handler{
-		keys:    keys,
-		issuer:  cfg.ExpectedIssuer(),
-		clients: slices.Clone(cfg.ClientIDs),
-		skew:    cfg.ClockSkew,
-		now:     time.Now,
-		log:     slog.Default(),
-		line: emf.NewSchema(cmp.Or(cfg.MetricsNamespace, emf.DefaultNamespace), [][]string{{"Outcome"}, {"Outcome", "Reason"}},
-			emf.Metric{Name: "Decisions", Unit: emf.Count}, emf.Metric{Name: "CacheHit", Unit: emf.Count}),
+		keys:       keys,
+		issuer:     cfg.ExpectedIssuer(),
+		clients:    slices.Clone(cfg.ClientIDs),
+		skew:       cfg.ClockSkew,
+		now:        time.Now,
+		log:        slog.Default(),
+		namespace:  cmp.Or(cfg.MetricsNamespace, emf.DefaultNamespace),
 		cacheTTL:   DefaultCacheTTL,
 		maxEntries: DefaultCacheEntries,
 	}
@@ -230,7 +229,13 @@ func (h *Handler) logDecision(ctx context.Context, a *attempt, err error) {
 	}
 	// The line's time is the decision's, and without a pc slog walks no stack for a source we do not log.
 	r := slog.NewRecord(a.now, level, "authorizer decision", 0)
-	r.AddAttrs(h.line.Attrs(a.now, []string{string(out), reason}, 1, hit)...)
+	r.AddAttrs(emf.Record{
+		Namespace:  h.namespace,
+		Time:       a.now,
+		Dimensions: []emf.Dimension{{Name: "Outcome", Value: string(out)}, {Name: "Reason", Value: reason}},
+		Sets:       [][]string{{"Outcome"}, {"Outcome", "Reason"}},
+		Metrics:    []emf.Metric{{Name: "Decisions", Unit: emf.Count, Value: 1}, {Name: "CacheHit", Unit: emf.Count, Value: hit}},
+	}.Attrs()...)
 	r.AddAttrs(slog.String("awsRequestId", awsRequestID))
 	if a.sub != "" {
 		r.AddAttrs(slog.String("sub", a.sub))

@@ -2,7 +2,7 @@
 // document, so that one line per decision carries both the log fields and the
 // metrics, with no agent and no API call.
 //
-// A Record, or a line of a Schema, becomes slog attributes: the _aws metadata
+// A Record becomes slog attributes: the _aws metadata
 // member and one top-level member per dimension and metric. Dimensions must
 // come from bounded sets (an outcome, a reason class), never a user, token,
 // role or request id: each distinct value is a billed metric. emftest checks
@@ -10,9 +10,7 @@
 package emf
 
 import (
-	"encoding/json"
 	"log/slog"
-	"slices"
 	"strings"
 	"time"
 )
@@ -64,8 +62,7 @@ type Record struct {
 
 // Attrs returns the attributes that make a JSON log line r's EMF document:
 // _aws with the timestamp in epoch milliseconds and the metric directive,
-// then each dimension and metric as a top-level member. Lines that share a
-// directive are cheaper written with a Schema.
+// then each dimension and metric as a top-level member.
 func (r Record) Attrs() []slog.Attr {
 	attrs := append(make([]slog.Attr, 0, 1+len(r.Dimensions)+len(r.Metrics)), metadata(r.Time, newDirectives(r.Namespace, r.Sets, r.Metrics)))
 	for _, d := range r.Dimensions {
@@ -73,50 +70,6 @@ func (r Record) Attrs() []slog.Attr {
 	}
 	for _, m := range r.Metrics {
 		attrs = append(attrs, number(m.Name, m.Value))
-	}
-	return attrs
-}
-
-// Schema is what every line of one kind shares: the namespace, the dimension
-// sets, and the metrics' names and units. NewSchema marshals that directive
-// once, so that writing a line only formats its timestamp and values.
-type Schema struct {
-	dimensions []string        // every name in the sets, in order of first use
-	metrics    []string        // the metric names, in order
-	directive  json.RawMessage // the value of _aws.CloudWatchMetrics
-}
-
-// NewSchema returns the schema of lines in namespace with the dimension sets
-// and metrics given; the metrics' values are ignored.
-func NewSchema(namespace string, sets [][]string, metrics ...Metric) *Schema {
-	s := &Schema{}
-	for _, name := range slices.Concat(sets...) {
-		if !slices.Contains(s.dimensions, name) {
-			s.dimensions = append(s.dimensions, name)
-		}
-	}
-	for _, m := range metrics {
-		s.metrics = append(s.metrics, m.Name)
-	}
-	// Strings and lists of them: marshalling cannot fail.
-	s.directive, _ = json.Marshal(newDirectives(namespace, sets, metrics))
-	return s
-}
-
-// Attrs returns the attributes that make a JSON log line at t an EMF document
-// of s, as Record.Attrs does. Dimension values come in order of first use in
-// the sets, metric values in the order of NewSchema's metrics. A count that
-// differs from s's would make every such line invalid: Attrs panics.
-func (s *Schema) Attrs(t time.Time, dimensions []string, values ...float64) []slog.Attr {
-	if len(dimensions) != len(s.dimensions) || len(values) != len(s.metrics) {
-		panic("emf: a line's dimensions or values do not match its schema")
-	}
-	attrs := append(make([]slog.Attr, 0, 1+len(dimensions)+len(values)), metadata(t, s.directive))
-	for i, v := range dimensions {
-		attrs = append(attrs, slog.String(s.dimensions[i], v))
-	}
-	for i, v := range values {
-		attrs = append(attrs, number(s.metrics[i], v))
 	}
 	return attrs
 }
