@@ -312,7 +312,7 @@ func TestCacheBadResponses(t *testing.T) {
 			iss.SetBody([]byte(`{"keys":[]}`))
 		}, func(err error) bool { return errors.Is(err, jwks.ErrNoUsableKey) }},
 		{"a set of only weak keys is refused", func(t *testing.T, iss *jwkstest.Issuer) {
-			set, err := mint.MarshalSet(newKey(t, "weak", 1024))
+			set, err := mint.MarshalSet(jwkstest.NewKey(t, "weak", 1024))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -328,7 +328,7 @@ func TestCacheBadResponses(t *testing.T) {
 			iss.SetFailing(http.StatusTooManyRequests)
 		}, isStatus(http.StatusTooManyRequests)},
 	}
-	key := newKey(t, "", 2048) // one key for all cases: key generation is the slow part
+	key := jwkstest.NewKey(t, "", 2048) // one key for all cases: key generation is the slow part
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			iss := jwkstest.NewIssuer(t, jwkstest.WithKey(key))

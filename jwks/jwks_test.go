@@ -1,13 +1,13 @@
 package jwks_test
 
 import (
-	"crypto/ecdh"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"math/big"
 	"testing"
+
+	"github.com/rolegate/rolegate/jwks/jwkstest"
 
 	"github.com/rolegate/rolegate/internal/mint"
 
@@ -15,50 +15,6 @@ import (
 )
 
 var b64 = base64.RawURLEncoding
-
-func newKey(t testing.TB, kid string, bits int) *mint.PrivateKey {
-	t.Helper()
-	k, err := mint.GenerateKey(kid, bits)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
-
-// jwkOf returns k's public JWK as a map to edit.
-func jwkOf(t testing.TB, k *mint.PrivateKey) map[string]any {
-	t.Helper()
-	b, err := k.PublicJWK()
-	return jsonMap(t, b, err)
-}
-
-// privateJWKOf returns k's private JWK as a map.
-func privateJWKOf(t testing.TB, k *mint.PrivateKey) map[string]any {
-	t.Helper()
-	b, err := mint.MarshalPrivateKey(k)
-	return jsonMap(t, b, err)
-}
-
-func jsonMap(t testing.TB, b []byte, err error) map[string]any {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
-
-func mustJSON(t testing.TB, v any) []byte {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 // modulus returns a base64url number of exactly bits bits, odd unless even is set. It need not be a product of
 // two primes: the key rules look at size and parity, and verification against it simply fails.
@@ -83,28 +39,17 @@ func modulus(t testing.TB, bits int, even bool) string {
 
 func exponent(e []byte) string { return b64.EncodeToString(e) }
 
-func ecJWK(t testing.TB) map[string]any {
-	t.Helper()
-	priv, err := ecdh.P256().GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pt := priv.PublicKey().Bytes() // 0x04 || X || Y
-	return map[string]any{"kty": "EC", "crv": "P-256", "kid": "ec", "use": "sig", "alg": "ES256",
-		"x": b64.EncodeToString(pt[1:33]), "y": b64.EncodeToString(pt[33:])}
-}
-
 func TestParseKeyRules(t *testing.T) {
-	good := newKey(t, "good", 2048)
-	small := newKey(t, "small", 1024)
-	other := jwkOf(t, newKey(t, "other", 2048))
+	good := jwkstest.NewKey(t, "good", 2048)
+	small := jwkstest.NewKey(t, "small", 1024)
+	other := jwkstest.PublicJWK(t, jwkstest.NewKey(t, "other", 2048))
 	tests := []struct {
 		name    string
 		jwk     func() map[string]any
 		wantErr error // nil: usable
 		wantAlg string
 	}{
-		{"a complete RS256 signing key is usable", func() map[string]any { return jwkOf(t, good) }, nil, "RS256"},
+		{"a complete RS256 signing key is usable", func() map[string]any { return jwkstest.PublicJWK(t, good) }, nil, "RS256"},
 		{"a key without use is usable", edit(t, good, func(m map[string]any) { delete(m, "use") }), nil, "RS256"},
 		{"a key without alg is usable with an empty Alg", edit(t, good, func(m map[string]any) { delete(m, "alg") }), nil, ""},
 		{"key_ops that allow verify are usable", edit(t, good, func(m map[string]any) { m["key_ops"] = []string{"verify"} }), nil, "RS256"},
@@ -115,11 +60,11 @@ func TestParseKeyRules(t *testing.T) {
 		{"an exponent with leading zero bytes is usable", edit(t, good, func(m map[string]any) { m["e"] = exponent([]byte{0, 0, 0, 0, 1, 0, 1}) }), nil, "RS256"},
 		{"the largest exponent crypto/rsa takes is usable", edit(t, good, func(m map[string]any) { m["e"] = exponent([]byte{0x7f, 0xff, 0xff, 0xff}) }), nil, "RS256"},
 
-		{"an EC key is refused", func() map[string]any { return ecJWK(t) }, jwks.ErrNotRSA, ""},
+		{"an EC key is refused", func() map[string]any { return jwkstest.ECJWK(t) }, jwks.ErrNotRSA, ""},
 		{"a symmetric key is refused", func() map[string]any {
 			return map[string]any{"kty": "oct", "kid": "hmac", "k": b64.EncodeToString([]byte("secretsecretsecretsecret"))}
 		}, jwks.ErrNotRSA, ""},
-		{"a published private key is refused", func() map[string]any { return privateJWKOf(t, good) }, jwks.ErrPrivate, ""},
+		{"a published private key is refused", func() map[string]any { return jwkstest.PrivateJWK(t, good) }, jwks.ErrPrivate, ""},
 		{"a key without kid is refused", edit(t, good, func(m map[string]any) { delete(m, "kid") }), jwks.ErrNoKid, ""},
 		{"a key with an empty kid is refused", edit(t, good, func(m map[string]any) { m["kid"] = "" }), jwks.ErrNoKid, ""},
 		{"a numeric kid is refused", edit(t, good, func(m map[string]any) { m["kid"] = 7 }), jwks.ErrMalformed, ""},
@@ -132,7 +77,7 @@ func TestParseKeyRules(t *testing.T) {
 		{"an empty alg is refused", edit(t, good, func(m map[string]any) { m["alg"] = "" }), jwks.ErrAlg, ""},
 		{"a lowercase alg is refused", edit(t, good, func(m map[string]any) { m["alg"] = "rs256" }), jwks.ErrAlg, ""},
 		{"key_ops without verify are refused", edit(t, good, func(m map[string]any) { m["key_ops"] = []string{"encrypt"} }), jwks.ErrKeyOps, ""},
-		{"a 1024-bit key is refused", func() map[string]any { return jwkOf(t, small) }, jwks.ErrModulus, ""},
+		{"a 1024-bit key is refused", func() map[string]any { return jwkstest.PublicJWK(t, small) }, jwks.ErrModulus, ""},
 		{"a 2047-bit modulus is refused", edit(t, good, func(m map[string]any) { m["n"] = modulus(t, 2047, false) }), jwks.ErrModulus, ""},
 		{"a modulus over 8192 bits is refused", edit(t, good, func(m map[string]any) { m["n"] = modulus(t, 8193, false) }), jwks.ErrModulus, ""},
 		{"an even modulus is refused", edit(t, good, func(m map[string]any) { m["n"] = modulus(t, 2048, true) }), jwks.ErrModulus, ""},
@@ -151,7 +96,7 @@ func TestParseKeyRules(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := tt.jwk()
-			raw := mustJSON(t, m)
+			raw := jwkstest.JSON(t, m)
 			k, err := jwks.ParseKey(raw)
 			if tt.wantErr != nil {
 				if !errors.Is(err, tt.wantErr) {
@@ -170,7 +115,7 @@ func TestParseKeyRules(t *testing.T) {
 			}
 
 			// In a set beside a good key, the key is kept or skipped without spoiling the set.
-			set := mustJSON(t, map[string]any{"keys": []any{m, other}})
+			set := jwkstest.JSON(t, map[string]any{"keys": []any{m, other}})
 			keys, err := jwks.ParseSet(set)
 			if err != nil {
 				t.Fatalf("ParseSet: %v", err)
@@ -189,17 +134,17 @@ func TestParseKeyRules(t *testing.T) {
 // edit returns a JWK builder: k's public JWK changed by f.
 func edit(t testing.TB, k *mint.PrivateKey, f func(map[string]any)) func() map[string]any {
 	return func() map[string]any {
-		m := jwkOf(t, k)
+		m := jwkstest.PublicJWK(t, k)
 		f(m)
 		return m
 	}
 }
 
 func TestParseSet(t *testing.T) {
-	a, b := newKey(t, "a", 2048), newKey(t, "b", 2048)
-	small := newKey(t, "small", 1024)
-	ja, jb := jwkOf(t, a), jwkOf(t, b)
-	bAsA := jwkOf(t, b)
+	a, b := jwkstest.NewKey(t, "a", 2048), jwkstest.NewKey(t, "b", 2048)
+	small := jwkstest.NewKey(t, "small", 1024)
+	ja, jb := jwkstest.PublicJWK(t, a), jwkstest.PublicJWK(t, b)
+	bAsA := jwkstest.PublicJWK(t, b)
 	bAsA["kid"] = "a"
 	tests := []struct {
 		name     string
@@ -207,23 +152,23 @@ func TestParseSet(t *testing.T) {
 		wantKids []string // nil: an error
 		wantErr  error    // checked with errors.Is when set
 	}{
-		{"a set of two keys gives both", mustJSON(t, map[string]any{"keys": []any{ja, jb}}), []string{"a", "b"}, nil},
-		{"a set with extra members is read", mustJSON(t, map[string]any{"keys": []any{ja}, "note": 1}), []string{"a"}, nil},
-		{"the same key twice under one kid is kept once", mustJSON(t, map[string]any{"keys": []any{ja, ja}}), []string{"a"}, nil},
+		{"a set of two keys gives both", jwkstest.JSON(t, map[string]any{"keys": []any{ja, jb}}), []string{"a", "b"}, nil},
+		{"a set with extra members is read", jwkstest.JSON(t, map[string]any{"keys": []any{ja}, "note": 1}), []string{"a"}, nil},
+		{"the same key twice under one kid is kept once", jwkstest.JSON(t, map[string]any{"keys": []any{ja, ja}}), []string{"a"}, nil},
 		{"one kid for two different keys drops that kid and keeps the rest",
-			mustJSON(t, map[string]any{"keys": []any{ja, bAsA, jb}}), []string{"b"}, nil},
+			jwkstest.JSON(t, map[string]any{"keys": []any{ja, bAsA, jb}}), []string{"b"}, nil},
 		{"a conflicting kid stays dropped when it appears a third time",
-			mustJSON(t, map[string]any{"keys": []any{ja, bAsA, ja, jb}}), []string{"b"}, nil},
+			jwkstest.JSON(t, map[string]any{"keys": []any{ja, bAsA, ja, jb}}), []string{"b"}, nil},
 		{"an empty key list has no usable key", []byte(`{"keys":[]}`), nil, jwks.ErrNoUsableKey},
-		{"a set of unusable keys has no usable key", mustJSON(t, map[string]any{"keys": []any{jwkOf(t, small), ecJWK(t)}}), nil, jwks.ErrNoUsableKey},
-		{"only a conflicting kid leaves no usable key", mustJSON(t, map[string]any{"keys": []any{ja, bAsA}}), nil, jwks.ErrNoUsableKey},
+		{"a set of unusable keys has no usable key", jwkstest.JSON(t, map[string]any{"keys": []any{jwkstest.PublicJWK(t, small), jwkstest.ECJWK(t)}}), nil, jwks.ErrNoUsableKey},
+		{"only a conflicting kid leaves no usable key", jwkstest.JSON(t, map[string]any{"keys": []any{ja, bAsA}}), nil, jwks.ErrNoUsableKey},
 		{"a set of non-objects has no usable key", []byte(`{"keys":[1,"x",null,[]]}`), nil, jwks.ErrNoUsableKey},
 		{"a missing keys member is an error", []byte(`{"kty":"RSA"}`), nil, nil},
 		{"keys null is an error", []byte(`{"keys":null}`), nil, nil},
 		{"keys as an object is an error", []byte(`{"keys":{}}`), nil, nil},
 		{"a JSON array is an error", []byte(`[]`), nil, nil},
 		{"garbage is an error", []byte(`<html>Service Unavailable</html>`), nil, nil},
-		{"truncated JSON is an error", mustJSON(t, map[string]any{"keys": []any{ja}})[:100], nil, nil},
+		{"truncated JSON is an error", jwkstest.JSON(t, map[string]any{"keys": []any{ja}})[:100], nil, nil},
 		{"an empty body is an error", nil, nil, nil},
 	}
 	for _, tt := range tests {
@@ -259,7 +204,7 @@ func TestParseSet(t *testing.T) {
 
 // FuzzParseSet: bytes from the network never panic the parser, and whatever it returns obeys the key rules.
 func FuzzParseSet(f *testing.F) {
-	k := newKey(f, "seed", 2048)
+	k := jwkstest.NewKey(f, "seed", 2048)
 	set, err := mint.MarshalSet(k)
 	if err != nil {
 		f.Fatal(err)

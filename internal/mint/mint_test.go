@@ -5,16 +5,21 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/sha512"
+	"encoding/base64"
 	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/rolegate/rolegate/jwks/jwkstest"
 
 	"github.com/rolegate/rolegate/internal/mint"
 	"github.com/rolegate/rolegate/jwks"
 )
 
 // decodeSegment base64url-decodes and JSON-decodes one part of a compact JWS.
+var b64 = base64.RawURLEncoding
+
 func decodeSegment(t *testing.T, seg string) map[string]any {
 	t.Helper()
 	b, err := b64.DecodeString(seg)
@@ -47,8 +52,8 @@ func verifyRS256(t *testing.T, pub *rsa.PublicKey, tok string) (header, claims m
 }
 
 func TestSignVerifiesWithCryptoRSA(t *testing.T) {
-	k := newKey(t, "kid-1", 2048)
-	attacker := newKey(t, "evil", 2048)
+	k := jwkstest.NewKey(t, "kid-1", 2048)
+	attacker := jwkstest.NewKey(t, "evil", 2048)
 	claims := map[string]any{"sub": "abc", "exp": float64(2000000000), "cognito:groups": []any{"admins"}}
 	tests := []struct {
 		name       string
@@ -125,7 +130,7 @@ func TestSignVerifiesWithCryptoRSA(t *testing.T) {
 }
 
 func TestSignAlg(t *testing.T) {
-	k := newKey(t, "kid-1", 2048)
+	k := jwkstest.NewKey(t, "kid-1", 2048)
 	claims := map[string]any{"sub": "abc"}
 	verify := map[string]func(pub *rsa.PublicKey, signing string, sig []byte) error{
 		"RS384": func(pub *rsa.PublicKey, s string, sig []byte) error {
@@ -178,13 +183,13 @@ func TestGenerateKey(t *testing.T) {
 	if len(k.ID) != 43 {
 		t.Errorf("kid %q is not a thumbprint", k.ID)
 	}
-	if k2 := newKey(t, "", 2048); k2.ID == k.ID {
+	if k2 := jwkstest.NewKey(t, "", 2048); k2.ID == k.ID {
 		t.Error("two keys share a thumbprint kid")
 	}
 }
 
 func TestMarshalSetRoundTrip(t *testing.T) {
-	a, b := newKey(t, "a", 2048), newKey(t, "b", 2048)
+	a, b := jwkstest.NewKey(t, "a", 2048), jwkstest.NewKey(t, "b", 2048)
 	set, err := mint.MarshalSet(a, b)
 	if err != nil {
 		t.Fatal(err)
@@ -213,7 +218,7 @@ func TestMarshalSetRoundTrip(t *testing.T) {
 }
 
 func TestPrivateKeyRoundTrip(t *testing.T) {
-	k := newKey(t, "local", 2048)
+	k := jwkstest.NewKey(t, "local", 2048)
 	b, err := mint.MarshalPrivateKey(k)
 	if err != nil {
 		t.Fatal(err)
@@ -233,23 +238,23 @@ func TestPrivateKeyRoundTrip(t *testing.T) {
 }
 
 func TestParsePrivateKeyRefuses(t *testing.T) {
-	k := newKey(t, "local", 2048)
-	small := newKey(t, "small", 1024)
-	priv := func(k *mint.PrivateKey) map[string]any { return privateJWKOf(t, k) }
+	k := jwkstest.NewKey(t, "local", 2048)
+	small := jwkstest.NewKey(t, "small", 1024)
+	priv := func(k *mint.PrivateKey) map[string]any { return jwkstest.PrivateJWK(t, k) }
 	tests := []struct {
 		name string
 		jwk  map[string]any
 	}{
-		{"a public key is refused", jwkOf(t, k)},
+		{"a public key is refused", jwkstest.PublicJWK(t, k)},
 		{"a 1024-bit key is refused", priv(small)},
 		{"a key without kid is refused", func() map[string]any { m := priv(k); delete(m, "kid"); return m }()},
 		{"a key whose d does not match is refused", func() map[string]any { m := priv(k); m["d"] = priv(small)["d"]; return m }()},
-		{"a key whose primes do not match n is refused", func() map[string]any { m := priv(k); m["n"] = jwkOf(t, small)["n"]; return m }()},
-		{"an EC key is refused", ecJWK(t)},
+		{"a key whose primes do not match n is refused", func() map[string]any { m := priv(k); m["n"] = jwkstest.PublicJWK(t, small)["n"]; return m }()},
+		{"an EC key is refused", jwkstest.ECJWK(t)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := mint.ParsePrivateKey(mustJSON(t, tt.jwk)); err == nil {
+			if _, err := mint.ParsePrivateKey(jwkstest.JSON(t, tt.jwk)); err == nil {
 				t.Fatal("ParsePrivateKey succeeded")
 			}
 		})
