@@ -66,8 +66,8 @@ func New(cfg Config, base aws.Config, client AssumeRoleAPI, opts ...Option) (*Ha
 		pat, _ := compilePattern(p) // Validate has vetted them
 		h.allow = append(h.allow, pat)
 	}
-	// No janitor: a full cache drops expired entries itself (see session).
-	h.sessions = gocache.New(cfg.SessionDuration-refreshWindow, 0)
+	// go-cache's janitor drops expired sessions, as the authorizer's decisions.
+	h.sessions = gocache.New(cfg.SessionDuration-refreshWindow, time.Minute)
 	for _, o := range opts {
 		o(h)
 	}

@@ -32,7 +32,7 @@ const refreshWindow = time.Minute
 // assumes the role on first use and again within refreshWindow of expiry,
 // merging concurrent refreshes into one call. An entry lives as long as
 // credentials of a full SessionDuration are handed out. When MaxSessions
-// entries are live, a new session serves its request uncached: a flood of
+// entries are held, a new session serves its request uncached: a flood of
 // users costs one AssumeRole each, never unbounded memory.
 func (h *Handler) session(id Identity) (*aws.CredentialsCache, error) {
 	// Control characters are refused in the context, so "\n" cannot be forged.
@@ -45,10 +45,7 @@ func (h *Handler) session(id Identity) (*aws.CredentialsCache, error) {
 		return nil, err
 	}
 	if h.sessions.ItemCount() >= h.cfg.MaxSessions {
-		h.sessions.DeleteExpired() // ItemCount also counts expired entries
-		if h.sessions.ItemCount() >= h.cfg.MaxSessions {
-			return creds, nil
-		}
+		return creds, nil
 	}
 	if h.sessions.Add(key, creds, gocache.DefaultExpiration) != nil {
 		if v, ok := h.sessions.Get(key); ok { // a concurrent request added it first: share its calls

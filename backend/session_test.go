@@ -10,15 +10,17 @@ import (
 	gocache "github.com/patrickmn/go-cache"
 )
 
-func TestAFullCacheMakesRoomOnlyFromExpiredSessions(t *testing.T) {
+func TestAFullCacheMakesRoomOnlyFromSweptSessions(t *testing.T) {
 	const role = "arn:aws:iam::123456789012:role/r"
 	tests := []struct {
 		name       string
 		expiration time.Time // of the two sessions that fill the cache
+		swept      bool      // go-cache's janitor has run since they expired
 		wantCached bool
 	}{
-		{"expired sessions make room for a new user", time.Now().Add(-time.Second), true},
-		{"live sessions keep a new user out", time.Now().Add(time.Hour), false},
+		{"expired sessions the janitor swept make room for a new user", time.Now().Add(-time.Second), true, true},
+		{"expired sessions not yet swept still count", time.Now().Add(-time.Second), false, false},
+		{"live sessions keep a new user out", time.Now().Add(time.Hour), true, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -35,6 +37,9 @@ func TestAFullCacheMakesRoomOnlyFromExpiredSessions(t *testing.T) {
 				items[sub] = gocache.Item{Object: creds, Expiration: tt.expiration.UnixNano()}
 			}
 			h.sessions = gocache.NewFrom(time.Hour, 0, items)
+			if tt.swept {
+				h.sessions.DeleteExpired() // what the janitor does every minute
+			}
 
 			id := Identity{Sub: "u3", Role: role}
 			first, _ := h.session(id)
