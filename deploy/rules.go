@@ -61,6 +61,7 @@ type Finding struct {
 	Message  string
 }
 
+// String is the finding as the check command prints it: rule, resource, message.
 func (f Finding) String() string { return f.Rule + " " + f.Resource + ": " + f.Message }
 
 // Check applies every rule to t and returns the findings, sorted by rule then

@@ -20,6 +20,7 @@ const (
 	ExplicitDeny
 )
 
+// String names the decision for logs.
 func (d Decision) String() string {
 	switch d {
 	case Allow:

@@ -17,6 +17,7 @@ type Route struct {
 	Authorized bool
 }
 
+// String is the route as API Gateway writes it, e.g. "GET /whoami".
 func (r Route) String() string { return r.Method + " " + r.Path }
 
 func (r Route) validate() error {
