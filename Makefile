@@ -2,8 +2,9 @@
 
 GOARCH      ?= arm64
 GO          ?= go
-# encoding/json/v2 is the faster decoder on the token path; without it the
-# code falls back to encoding/json and stays correct.
+# encoding/json on the json/v2 implementation: the same code allocates less
+# on the token path (49 against 72 allocations per fresh token). Without it
+# the code is unchanged and stays correct, which make test checks.
 export GOEXPERIMENT ?= jsonv2
 
 RIE_VERSION  := v0.0.0-20261030222936-bef5c4ba774d
@@ -40,7 +41,7 @@ tools: ## install aws-lambda-rie if missing, check for moto_server (make test al
 test: tools ## run every test (unit, RIE, moto, CloudFormation checks, end to end)
 	@command -v cfn-lint >/dev/null 2>&1 || (echo 'cfn-lint missing: pip install "cfn-lint==1.51.0"' && exit 1)
 	$(GO) test -count=1 ./...
-	@echo "the token path again with the encoding/json fallback decoder"
+	@echo "the token path again on the classic encoding/json implementation"
 	GOEXPERIMENT= $(GO) test -count=1 ./authorizer/
 
 bench: ## run the benchmarks
