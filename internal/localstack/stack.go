@@ -122,10 +122,11 @@ func StartStack(ctx context.Context, o StackOptions) (*Stack, error) {
 	if s.sts, err = NewSTSCounter(motoSrv.URL); err != nil {
 		return nil, err
 	}
-	stsURL, err := s.serve(s.sts, "127.0.0.1:0")
+	stsListener, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
+	stsURL := s.serve(s.sts, stsListener)
 
 	fnLog := newLockedWriter(o.FunctionLog)
 	authz, err := rie.Start(ctx, rie.Options{
@@ -163,9 +164,7 @@ func StartStack(ctx context.Context, o StackOptions) (*Stack, error) {
 	if s.Gateway, err = apigw.NewGateway(gwCfg, apigw.Deps{Authorizer: authz, Backend: backend, Logger: o.Logger}); err != nil {
 		return nil, err
 	}
-	srv := &http.Server{Handler: s.Gateway, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(l) }()
-	s.onClose(func() error { return shutdown(srv) })
+	s.serve(s.Gateway, l)
 	started = true
 	return s, nil
 }
@@ -202,16 +201,12 @@ func (s *Stack) startMotoAndBuild(ctx context.Context, o StackOptions) (*moto.Se
 	return motoSrv, authzBin, backendBin, nil
 }
 
-// serve runs h on a new loopback listener until the stack closes.
-func (s *Stack) serve(h http.Handler, addr string) (string, error) {
-	l, err := net.Listen("tcp", addr)
-	if err != nil {
-		return "", err
-	}
+// serve runs h on l until the stack closes and returns l's base URL.
+func (s *Stack) serve(h http.Handler, l net.Listener) string {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(l) }()
 	s.onClose(func() error { return shutdown(srv) })
-	return "http://" + l.Addr().String(), nil
+	return "http://" + l.Addr().String()
 }
 
 func shutdown(srv *http.Server) error {
