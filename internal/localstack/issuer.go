@@ -1,7 +1,6 @@
 package localstack
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
@@ -165,8 +164,4 @@ func (i *Issuer) ServeJWKS() (*JWKSServer, error) {
 }
 
 // Close stops the server.
-func (s *JWKSServer) Close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	return s.srv.Shutdown(ctx)
-}
+func (s *JWKSServer) Close() error { return shutdown(s.srv) }

@@ -209,6 +209,7 @@ func (s *Stack) serve(h http.Handler, l net.Listener) string {
 	return "http://" + l.Addr().String()
 }
 
+// shutdown stops srv, closing it outright when requests in flight outlast 3s.
 func shutdown(srv *http.Server) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
