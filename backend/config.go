@@ -135,9 +135,9 @@ func (l allowlist) allows(ctx context.Context, role arn.Role) bool {
 }
 
 // patternGrammar is what an ALLOWED_ROLE_ARNS entry may be: an IAM role ARN,
-// with '*' allowed in the partition, the account (12 digits without one) and
-// the path and name. A pattern that could never match a role (a typo) is
-// refused at start-up rather than silently denying everyone.
+// '*' allowed in the partition, the account (12 digits without one), the path
+// and name. Another shape (a name, a user ARN, a region) is refused at start-up
+// rather than denying everyone; a misspelt partition or name matches nothing.
 var patternGrammar = regexp.MustCompile(`^arn:[a-z0-9*-]+:iam::(\d{12}|[\d*]*\*[\d*]*):role/[\w+=,.@/*-]+$`)
 
 // compilePattern checks p against patternGrammar and compiles it. The only
