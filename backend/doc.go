@@ -18,9 +18,9 @@
 //     own account.
 //
 // Credentials come from sts:AssumeRole with SourceIdentity and the session
-// tags sub and username, and are cached per (user, role) for as long as they
-// live. On any failure the caller gets an error, never a configuration that
-// carries the function's own execution-role credentials.
+// tags sub and username (left out if STS would refuse it), and are cached per
+// (user, role) for as long as they live. On any failure the caller gets an
+// error, never a configuration that carries the execution role's credentials.
 //
 // Teams put their own handlers behind [Handler.ConfigFor], which turns one
 // event into an aws.Config for that user; [Handler.Handle] is the whoami

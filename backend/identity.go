@@ -30,7 +30,7 @@ type Identity struct {
 	// Sub is the user's stable id (principalId when sub is absent): it keys
 	// the credentials cache and becomes the SourceIdentity and the sub tag.
 	Sub string
-	// Username becomes the RoleSessionName and the username tag.
+	// Username names the session and is its username tag if STS accepts it.
 	Username string
 	// Roles are the role ARNs the authorizer validated for the caller;
 	// PreferredRole the one Cognito prefers ("" when group precedences tie).
