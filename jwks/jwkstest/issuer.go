@@ -10,7 +10,6 @@ import (
 	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -95,7 +94,7 @@ func NewIssuer(t testing.TB, opts ...Option) *Issuer {
 	case i.Region == "" && i.PoolID == "":
 		i.Region, i.PoolID = DefaultRegion, DefaultPoolID
 	case i.Region == "":
-		i.Region, _, _ = strings.Cut(i.PoolID, "_")
+		i.Region = cognito.Region(i.PoolID)
 	case i.PoolID == "":
 		i.PoolID = i.Region + "_TestPool1"
 	}
