@@ -183,11 +183,7 @@ func tokenCmd(args []string) error {
 			gs = append(gs, g)
 		}
 	}
-	claims, err := settings.IDClaims(issuer, localstack.TokenRequest{User: *user, Groups: gs, Expired: *expired, Extra: extra}, time.Now())
-	if err != nil {
-		return err
-	}
-	tok, err := issuer.Mint(claims)
+	tok, err := settings.Token(issuer, localstack.TokenRequest{User: *user, Groups: gs, Expired: *expired, Extra: extra}, time.Now())
 	if err != nil {
 		return err
 	}

@@ -144,11 +144,7 @@ func stillRunning(pids []int) []string {
 
 func (s testStack) mint(t *testing.T, req TokenRequest) string {
 	t.Helper()
-	claims, err := s.Settings.IDClaims(s.Issuer, req, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, err := s.Issuer.Mint(claims)
+	tok, err := s.Settings.Token(s.Issuer, req, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

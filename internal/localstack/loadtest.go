@@ -185,11 +185,7 @@ func PlanLoad(s *Stack, users int, now time.Time) (LoadPlan, error) {
 	roles := make([]string, users)
 	for u := range users {
 		g := groups[u%len(groups)]
-		claims, err := s.Settings.IDClaims(s.Issuer, TokenRequest{User: fmt.Sprintf("user%02d", u+1), Groups: []string{g.Name}}, now)
-		if err != nil {
-			return LoadPlan{}, err
-		}
-		tok, err := s.Issuer.Mint(claims)
+		tok, err := s.Settings.Token(s.Issuer, TokenRequest{User: fmt.Sprintf("user%02d", u+1), Groups: []string{g.Name}}, now)
 		if err != nil {
 			return LoadPlan{}, err
 		}

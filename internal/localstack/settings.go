@@ -253,3 +253,12 @@ func (s Settings) IDClaims(iss *Issuer, req TokenRequest, now time.Time) (map[st
 	}
 	return c, nil
 }
+
+// Token mints the ID token whose claims IDClaims builds, signed by iss.
+func (s Settings) Token(iss *Issuer, req TokenRequest, now time.Time) (string, error) {
+	claims, err := s.IDClaims(iss, req, now)
+	if err != nil {
+		return "", err
+	}
+	return iss.Mint(claims)
+}

@@ -335,11 +335,7 @@ func (s *Stack) Welcome(w io.Writer, now time.Time) error {
 		userpool.IDTokenLifetime, strings.Join(s.Settings.GroupNames(), ","))
 	url := s.URL + api.Config.Routes[0].Path
 	for _, c := range s.welcomeCalls() {
-		claims, err := s.Settings.IDClaims(s.Issuer, TokenRequest{User: c.user, Groups: c.groups}, now)
-		if err != nil {
-			return err
-		}
-		tok, err := s.Issuer.Mint(claims)
+		tok, err := s.Settings.Token(s.Issuer, TokenRequest{User: c.user, Groups: c.groups}, now)
 		if err != nil {
 			return err
 		}
