@@ -1,8 +1,8 @@
 // Package jwkstest is a stand-in Cognito user pool for tests, in the spirit of net/http/httptest: it mints RSA keys,
 // serves their JWKS on loopback, and mints Cognito-shaped ID and access tokens, well-formed or hostile.
 //
-// It serves keys and signs tokens; it verifies nothing. Claims come from internal/cognito and keys and signatures
-// from internal/mint: it never imports jwx itself.
+// It serves keys and signs tokens; it verifies nothing. Claims come from internal/cognito/userpool and keys and
+// signatures from internal/mint: it never imports jwx itself.
 package jwkstest
 
 import (
@@ -35,7 +35,6 @@ type Issuer struct {
 	ClientID string
 
 	now     func() time.Time
-	keyBits int
 	roles   map[string]string
 	srv     *httptest.Server
 	fetches atomic.Int64
@@ -66,9 +65,6 @@ func WithPoolID(id string) Option { return func(i *Issuer) { i.PoolID = id } }
 
 // WithClientID sets the app client id, the aud of ID tokens.
 func WithClientID(id string) Option { return func(i *Issuer) { i.ClientID = id } }
-
-// WithKeyBits sets the modulus size of minted keys (default 2048), e.g. 1024 for a key the cache must refuse.
-func WithKeyBits(bits int) Option { return func(i *Issuer) { i.keyBits = bits } }
 
 // WithKey uses k as the first signing key instead of minting one, which saves key generation in big test suites.
 func WithKey(k *mint.PrivateKey) Option { return func(i *Issuer) { i.current = k } }
@@ -159,10 +155,10 @@ func (i *Issuer) Issuer() string { return cognito.Issuer(i.PoolID) }
 // Now returns the issuer's clock reading.
 func (i *Issuer) Now() time.Time { return i.now() }
 
-// NewKey mints a key of the issuer's size without publishing it, e.g. an attacker's key.
+// NewKey mints a 2048-bit key without publishing it, e.g. an attacker's key.
 func (i *Issuer) NewKey(t testing.TB) *mint.PrivateKey {
 	t.Helper()
-	k, err := mint.GenerateKey("", i.keyBits)
+	k, err := mint.GenerateKey("", 0)
 	if err != nil {
 		t.Fatalf("jwkstest: %v", err)
 	}
