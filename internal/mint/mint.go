@@ -240,5 +240,6 @@ func protectedHeaders(kid string, extra map[string]any) (jws.Headers, error) {
 	return hdr, nil
 }
 
-// MinModulusBits is the smallest RSA modulus minted or accepted, as jwks requires.
+// MinModulusBits is the modulus GenerateKey mints by default and the smallest ParsePrivateKey accepts: jwks
+// refuses smaller keys, which tests mint on purpose.
 const MinModulusBits = 2048
