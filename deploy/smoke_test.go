@@ -222,8 +222,7 @@ func motoJSON(t *testing.T, srv *moto.Server, service, target string, body any) 
 	return out
 }
 
-// motoRequest POSTs to moto; the Authorization header is unsigned, only its
-// credential scope matters: it tells moto which service is called.
+// motoRequest POSTs to moto, unsigned (moto.Authorization).
 func motoRequest(t *testing.T, srv *moto.Server, service, contentType, target string, body []byte) []byte {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, srv.URL+"/", bytes.NewReader(body))
@@ -231,7 +230,7 @@ func motoRequest(t *testing.T, srv *moto.Server, service, contentType, target st
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", contentType)
-	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/"+service+"/aws4_request, SignedHeaders=host, Signature=0")
+	req.Header.Set("Authorization", moto.Authorization(service))
 	if target != "" {
 		req.Header.Set("X-Amz-Target", target)
 	}

@@ -17,22 +17,16 @@ import (
 	"github.com/rolegate/rolegate/internal/moto"
 )
 
-// awsQuery POSTs an AWS Query API call (IAM, STS) to a local emulator. The
-// Authorization header only names the service, which is how moto_server
-// routes a request; nothing is signed because nothing here is real AWS.
+// awsQuery POSTs an AWS Query API call (IAM, STS) to moto_server, unsigned
+// (moto.Authorization): nothing here is real AWS.
 func awsQuery(ctx context.Context, client *http.Client, endpoint, service string, form url.Values) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint+"/", strings.NewReader(form.Encode()))
 	if err != nil {
 		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Authorization", fakeAuthorization(service))
+	req.Header.Set("Authorization", moto.Authorization(service))
 	return do(client, req, form.Get("Action"))
-}
-
-func fakeAuthorization(service string) string {
-	return "AWS4-HMAC-SHA256 Credential=testing/20260101/" + Deployment.Region + "/" + service +
-		"/aws4_request, SignedHeaders=host, Signature=0"
 }
 
 func do(client *http.Client, req *http.Request, what string) ([]byte, error) {

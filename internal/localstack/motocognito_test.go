@@ -30,7 +30,7 @@ func awsJSON(ctx context.Context, endpoint, target string, in, out any) error {
 	}
 	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
 	req.Header.Set("X-Amz-Target", "AWSCognitoIdentityProviderService."+target)
-	req.Header.Set("Authorization", fakeAuthorization("cognito-idp"))
+	req.Header.Set("Authorization", moto.Authorization("cognito-idp"))
 	body, err := do(&http.Client{Timeout: 10 * time.Second}, req, target)
 	if err != nil || out == nil {
 		return err

@@ -130,6 +130,13 @@ func (s *Server) Env() []string {
 	}
 }
 
+// Authorization is an Authorization header for a request to service, as an
+// AWS SDK would send it but unsigned: moto_server checks no signature and
+// reads only the credential scope, to route the request to service.
+func Authorization(service string) string {
+	return "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/" + service + "/aws4_request, SignedHeaders=host, Signature=0"
+}
+
 // Close stops the server.
 func (s *Server) Close() error {
 	s.once.Do(func() {
