@@ -7,11 +7,9 @@ import (
 	"math/big"
 	"testing"
 
-	"github.com/rolegate/rolegate/jwks/jwkstest"
-
 	"github.com/rolegate/rolegate/internal/mint"
-
 	"github.com/rolegate/rolegate/jwks"
+	"github.com/rolegate/rolegate/jwks/jwkstest"
 )
 
 var b64 = base64.RawURLEncoding

@@ -15,14 +15,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rolegate/rolegate/internal/emf/emftest"
-
-	"github.com/rolegate/rolegate/internal/rie/rietest"
-
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/rolegate/rolegate/authorizer"
+	"github.com/rolegate/rolegate/internal/emf/emftest"
 	"github.com/rolegate/rolegate/internal/rie"
+	"github.com/rolegate/rolegate/internal/rie/rietest"
 	"github.com/rolegate/rolegate/internal/syncbuf"
 	"github.com/rolegate/rolegate/jwks/jwkstest"
 )
