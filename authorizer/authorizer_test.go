@@ -40,9 +40,10 @@ func at(key string, d time.Duration) func(map[string]any) {
 	return func(c map[string]any) { c[key] = t0.Add(d).Unix() }
 }
 
-func TestRememberedHeaderStandsInForNoOther(t *testing.T) {
-	// The parser remembers the last header it decoded. Each hostile header comes right after a valid token's, and
-	// must get its own verdict; then a valid header is accepted again.
+// TestHostileHeaderAfterAValidOne: each hostile header comes right after a valid token's and must get its own
+// verdict, then a valid header is accepted again; so no shortcut that reuses a decoded header (an earlier parser
+// remembered the last one) can let one header stand in for another.
+func TestHostileHeaderAfterAValidOne(t *testing.T) {
 	f := newFixture(t)
 	body := rawClaims(t, f, "", "")
 	hostile := []struct {

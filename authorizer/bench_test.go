@@ -68,8 +68,9 @@ func BenchmarkRSAVerifyFloor(b *testing.B) {
 }
 
 // BenchmarkAuthorizeFreshToken is Handle on tokens it has not seen: the full path, storing into the decision
-// cache included. Target: slog=json at most 1.2x BenchmarkRSAVerifyFloor. The cache's TTL is too short for any call to hit, so every call validates afresh, and it stores
-// into a map that has stopped growing, as a long-lived function's does.
+// cache included. Target: slog=json at most 1.2x BenchmarkRSAVerifyFloor. The cache's TTL is too short for any
+// call to hit, so every call validates afresh, and it stores into a map that has stopped growing, as a long-lived
+// function's does.
 func BenchmarkAuthorizeFreshToken(b *testing.B) {
 	f := newFixture(b)
 	toks := benchTokens(b, f, benchPool)
