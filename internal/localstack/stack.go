@@ -86,6 +86,9 @@ func StartStack(ctx context.Context, o StackOptions) (*Stack, error) {
 	if _, err := rie.Path(); err != nil {
 		return nil, err
 	}
+	if _, err := moto.Path(); err != nil {
+		return nil, err
+	}
 	l, err := net.Listen("tcp", o.Addr)
 	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {

@@ -72,12 +72,15 @@ func TestStartStackWithoutMotoSaysWhatToInstall(t *testing.T) {
 	}
 	t.Setenv("PATH", dir)
 	iss := newIssuer(t)
+	buildDir := t.TempDir()
 	_, err = StartStack(context.Background(), StackOptions{
-		Addr: "127.0.0.1:0", Settings: DefaultSettings(), Issuer: iss,
-		AuthorizerBootstrap: "unused", BackendBootstrap: "unused",
+		Addr: "127.0.0.1:0", Settings: DefaultSettings(), Issuer: iss, BuildDir: buildDir,
 	})
 	if !errors.Is(err, moto.ErrNotInstalled) || !strings.Contains(err.Error(), "moto[server]") {
 		t.Fatalf("err = %v, want moto.ErrNotInstalled", err)
+	}
+	if built, _ := filepath.Glob(filepath.Join(buildDir, "*", "bootstrap")); len(built) > 0 {
+		t.Errorf("built %v before saying moto_server is missing", built)
 	}
 }
 

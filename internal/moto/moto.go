@@ -36,12 +36,21 @@ type Server struct {
 	once sync.Once
 }
 
+// Path finds moto_server on PATH.
+func Path() (string, error) {
+	p, err := exec.LookPath("moto_server")
+	if err != nil {
+		return "", ErrNotInstalled
+	}
+	return p, nil
+}
+
 // Start runs moto_server on a free loopback port and waits until it answers.
 // Its output goes to log (nil discards it).
 func Start(ctx context.Context, log io.Writer) (*Server, error) {
-	bin, err := exec.LookPath("moto_server")
+	bin, err := Path()
 	if err != nil {
-		return nil, ErrNotInstalled
+		return nil, err
 	}
 	if log == nil {
 		log = io.Discard
