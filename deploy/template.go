@@ -188,7 +188,7 @@ type Parameter struct {
 	ConstraintDescription string
 }
 
-// Parameter returns the parameter name.
+// Parameter returns the parameter called name.
 func (t *Template) Parameter(name string) (Parameter, bool) {
 	m, ok := t.Parameters[name].(map[string]any)
 	if !ok {

@@ -20,7 +20,7 @@ const (
 	ExplicitDeny
 )
 
-// String names the decision for logs.
+// String names the decision as the gateway's outcomes spell it (explicit_deny).
 func (d Decision) String() string {
 	switch d {
 	case Allow:
