@@ -18,8 +18,8 @@ import (
 )
 
 // Deployment is the fixed identity of the local "deployment": moto's
-// account, in us-east-1.
-var Deployment = apigw.Deployment{StackName: "rolegate-local", Region: "us-east-1", AccountID: moto.AccountID}
+// account, in moto's region.
+var Deployment = apigw.Deployment{StackName: "rolegate-local", Region: moto.Region, AccountID: moto.AccountID}
 
 // Settings is what the local stack takes from deploy/template.yaml.
 type Settings struct {

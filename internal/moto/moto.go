@@ -26,6 +26,9 @@ var ErrNotInstalled = errors.New(`moto_server not found; install it with: pip in
 // AccountID is the account moto reports for every caller.
 const AccountID = "123456789012"
 
+// Region is the region Env and Authorization name.
+const Region = "us-east-1"
+
 // Server is a running moto_server.
 type Server struct {
 	// URL is the server's base URL, http://127.0.0.1:port.
@@ -130,8 +133,8 @@ func (s *Server) Env() []string {
 		"AWS_ACCESS_KEY_ID=testing",
 		"AWS_SECRET_ACCESS_KEY=testing",
 		"AWS_SESSION_TOKEN=",
-		"AWS_REGION=us-east-1",
-		"AWS_DEFAULT_REGION=us-east-1",
+		"AWS_REGION=" + Region,
+		"AWS_DEFAULT_REGION=" + Region,
 		"AWS_EC2_METADATA_DISABLED=true",
 		"AWS_PROFILE=",
 		"AWS_CONFIG_FILE=" + os.DevNull,
@@ -143,7 +146,7 @@ func (s *Server) Env() []string {
 // AWS SDK would send it but unsigned: moto_server checks no signature and
 // reads only the credential scope, to route the request to service.
 func Authorization(service string) string {
-	return "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/" + service + "/aws4_request, SignedHeaders=host, Signature=0"
+	return "AWS4-HMAC-SHA256 Credential=testing/20260101/" + Region + "/" + service + "/aws4_request, SignedHeaders=host, Signature=0"
 }
 
 // Close stops the server.
