@@ -17,11 +17,11 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/rolegate/rolegate/authorizer"
-	"github.com/rolegate/rolegate/internal/clocktest"
 	"github.com/rolegate/rolegate/internal/emf"
 	"github.com/rolegate/rolegate/internal/emf/emftest"
-	"github.com/rolegate/rolegate/internal/mint"
-	"github.com/rolegate/rolegate/internal/syncbuf"
+	"github.com/rolegate/rolegate/internal/local/mint"
+	"github.com/rolegate/rolegate/internal/testkit/clocktest"
+	"github.com/rolegate/rolegate/internal/testkit/syncbuf"
 	"github.com/rolegate/rolegate/jwks"
 	"github.com/rolegate/rolegate/jwks/jwkstest"
 )

@@ -16,7 +16,7 @@ import (
 
 	"github.com/rolegate/rolegate/backend"
 	"github.com/rolegate/rolegate/backend/ststest"
-	"github.com/rolegate/rolegate/internal/syncbuf"
+	"github.com/rolegate/rolegate/internal/testkit/syncbuf"
 )
 
 const (

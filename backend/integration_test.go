@@ -16,8 +16,8 @@ import (
 
 	"github.com/rolegate/rolegate/internal/emf/emftest"
 
-	"github.com/rolegate/rolegate/internal/moto/mototest"
-	"github.com/rolegate/rolegate/internal/rie/rietest"
+	"github.com/rolegate/rolegate/internal/local/moto/mototest"
+	"github.com/rolegate/rolegate/internal/local/rie/rietest"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -26,9 +26,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/rolegate/rolegate/backend"
-	"github.com/rolegate/rolegate/internal/moto"
-	"github.com/rolegate/rolegate/internal/rie"
-	"github.com/rolegate/rolegate/internal/syncbuf"
+	"github.com/rolegate/rolegate/internal/local/moto"
+	"github.com/rolegate/rolegate/internal/local/rie"
+	"github.com/rolegate/rolegate/internal/testkit/syncbuf"
 )
 
 // The role the sample events name; created in moto before use.

@@ -11,8 +11,8 @@ import (
 
 	"github.com/rolegate/rolegate/backend"
 	"github.com/rolegate/rolegate/backend/ststest"
-	"github.com/rolegate/rolegate/internal/clocktest"
 	"github.com/rolegate/rolegate/internal/emf"
+	"github.com/rolegate/rolegate/internal/testkit/clocktest"
 )
 
 // ticking is a clock that moves step forward after every read, so that a

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rolegate/rolegate/internal/testenv"
+	"github.com/rolegate/rolegate/internal/testkit/testenv"
 )
 
 // lintFinding is one entry of `cfn-lint --format json`.

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rolegate/rolegate/internal/testenv"
+	"github.com/rolegate/rolegate/internal/testkit/testenv"
 )
 
 // mutation plants one mistake in template.yaml by replacing old, which must

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rolegate/rolegate/internal/moto/mototest"
-	"github.com/rolegate/rolegate/internal/testenv"
+	"github.com/rolegate/rolegate/internal/local/moto/mototest"
+	"github.com/rolegate/rolegate/internal/testkit/testenv"
 
 	"go.yaml.in/yaml/v3"
 )

@@ -17,10 +17,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rolegate/rolegate/internal/moto/mototest"
-	"github.com/rolegate/rolegate/internal/testenv"
+	"github.com/rolegate/rolegate/internal/local/moto/mototest"
+	"github.com/rolegate/rolegate/internal/testkit/testenv"
 
-	"github.com/rolegate/rolegate/internal/moto"
+	"github.com/rolegate/rolegate/internal/local/moto"
 )
 
 // TestSmokeScript runs deploy/smoke.sh, the check users run against a real

@@ -14,10 +14,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rolegate/rolegate/internal/clocktest"
 	"github.com/rolegate/rolegate/internal/emf/emftest"
-	"github.com/rolegate/rolegate/internal/mint"
-	"github.com/rolegate/rolegate/internal/syncbuf"
+	"github.com/rolegate/rolegate/internal/local/mint"
+	"github.com/rolegate/rolegate/internal/testkit/clocktest"
+	"github.com/rolegate/rolegate/internal/testkit/syncbuf"
 	"github.com/rolegate/rolegate/jwks"
 	"github.com/rolegate/rolegate/jwks/jwkstest"
 )

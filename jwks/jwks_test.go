@@ -7,7 +7,7 @@ import (
 	"math/big"
 	"testing"
 
-	"github.com/rolegate/rolegate/internal/mint"
+	"github.com/rolegate/rolegate/internal/local/mint"
 	"github.com/rolegate/rolegate/jwks"
 	"github.com/rolegate/rolegate/jwks/jwkstest"
 )

@@ -19,9 +19,9 @@ import (
 
 	"github.com/rolegate/rolegate/authorizer"
 	"github.com/rolegate/rolegate/internal/emf/emftest"
-	"github.com/rolegate/rolegate/internal/rie"
-	"github.com/rolegate/rolegate/internal/rie/rietest"
-	"github.com/rolegate/rolegate/internal/syncbuf"
+	"github.com/rolegate/rolegate/internal/local/rie"
+	"github.com/rolegate/rolegate/internal/local/rie/rietest"
+	"github.com/rolegate/rolegate/internal/testkit/syncbuf"
 	"github.com/rolegate/rolegate/jwks/jwkstest"
 )
 
@@ -299,7 +299,7 @@ func TestBootstrapLinks(t *testing.T) {
 	}
 	deps := strings.Fields(string(out))
 	for _, forbidden := range []string{"github.com/lestrrat-go/jwx/v2/jws", "github.com/lestrrat-go/jwx/v2/jwt",
-		"github.com/rolegate/rolegate/internal/mint", "github.com/rolegate/rolegate/jwks/jwkstest", "testing"} {
+		"github.com/rolegate/rolegate/internal/local/mint", "github.com/rolegate/rolegate/jwks/jwkstest", "testing"} {
 		if slices.Contains(deps, forbidden) {
 			t.Errorf("the bootstrap links %s", forbidden)
 		}

@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rolegate/rolegate/internal/rie"
-	"github.com/rolegate/rolegate/internal/rie/rietest"
-	"github.com/rolegate/rolegate/internal/syncbuf"
+	"github.com/rolegate/rolegate/internal/local/rie"
+	"github.com/rolegate/rolegate/internal/local/rie/rietest"
+	"github.com/rolegate/rolegate/internal/testkit/syncbuf"
 )
 
 // TestBootstrapRefusesBadConfiguration checks that a misconfigured function

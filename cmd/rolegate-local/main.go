@@ -6,8 +6,8 @@
 //	rolegate-local loadtest [-n 1000] [-users 10] [-concurrency 10]
 //	                                       requests through a fresh local stack, with latency and call counts
 //
-// It is wiring only: the stack lives in internal/localstack, the API Gateway
-// emulator in internal/apigw. See docs/local.md.
+// It is wiring only: the stack lives in internal/local/localstack, the API Gateway
+// emulator in internal/local/apigw. See docs/local.md.
 package main
 
 import (
@@ -25,8 +25,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/rolegate/rolegate/internal/localstack"
-	"github.com/rolegate/rolegate/internal/rie"
+	"github.com/rolegate/rolegate/internal/local/localstack"
+	"github.com/rolegate/rolegate/internal/local/rie"
 )
 
 func main() {

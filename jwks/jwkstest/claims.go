@@ -5,9 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rolegate/rolegate/internal/cognito/userpool"
+	"github.com/rolegate/rolegate/internal/local/userpool"
 
-	"github.com/rolegate/rolegate/internal/mint"
+	"github.com/rolegate/rolegate/internal/local/mint"
 )
 
 // IDClaims returns the claims of a Cognito ID token for user, issued now by the issuer's clock and valid for an

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rolegate/rolegate/internal/mint"
+	"github.com/rolegate/rolegate/internal/local/mint"
 )
 
 // Hostile tokens are built by hand, from exact bytes: the point is to produce what no well-behaved library would.

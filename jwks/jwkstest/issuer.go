@@ -1,8 +1,8 @@
 // Package jwkstest is a stand-in Cognito user pool for tests, in the spirit of net/http/httptest: it mints RSA keys,
 // serves their JWKS on loopback, and mints Cognito-shaped ID and access tokens, well-formed or hostile.
 //
-// It serves keys and signs tokens; it verifies nothing. Claims come from internal/cognito/userpool and keys and
-// signatures from internal/mint: it never imports jwx itself.
+// It serves keys and signs tokens; it verifies nothing. Claims come from internal/local/userpool and keys and
+// signatures from internal/local/mint: it never imports jwx itself.
 package jwkstest
 
 import (
@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/rolegate/rolegate/internal/cognito"
-	"github.com/rolegate/rolegate/internal/mint"
+	"github.com/rolegate/rolegate/internal/local/mint"
 )
 
 // Defaults of a new Issuer.

@@ -20,7 +20,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rolegate/rolegate/internal/mint"
+	"github.com/rolegate/rolegate/internal/local/mint"
 
 	"github.com/rolegate/rolegate/jwks"
 	"github.com/rolegate/rolegate/jwks/jwkstest"
@@ -379,7 +379,7 @@ func mustB64(t *testing.T, s string) []byte {
 	return b
 }
 
-// jwx stays in the packages that own keys (jwks, internal/mint): neither this package nor the authorizer imports it.
+// jwx stays in the packages that own keys (jwks, internal/local/mint): neither this package nor the authorizer imports it.
 func TestDoesNotImportJWX(t *testing.T) {
 	files, err := filepath.Glob("*.go")
 	if err != nil {

@@ -7,7 +7,7 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/rolegate/rolegate/internal/mint"
+	"github.com/rolegate/rolegate/internal/local/mint"
 )
 
 // NewKey mints an RSA key of bits bits (0: 2048) named kid (empty: its thumbprint).

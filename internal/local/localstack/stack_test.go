@@ -1,0 +1,168 @@
+package localstack
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rolegate/rolegate/internal/local/apigw"
+	"github.com/rolegate/rolegate/internal/local/moto"
+	"github.com/rolegate/rolegate/internal/local/rie"
+	"github.com/rolegate/rolegate/internal/testkit/testenv"
+)
+
+func mustGet(t *testing.T, u string) []byte {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %d %v", u, resp.StatusCode, err)
+	}
+	return b
+}
+
+func TestStartStackReportsABusyPortBeforeBuilding(t *testing.T) {
+	testenv.MustHave(t, "aws-lambda-rie") // checked before the port
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	iss := newIssuer(t)
+	_, err = StartStack(context.Background(), StackOptions{Addr: l.Addr().String(), Settings: DefaultSettings(), Issuer: iss})
+	if !errors.Is(err, ErrPortInUse) {
+		t.Fatalf("err = %v, want ErrPortInUse", err)
+	}
+	if strings.Contains(err.Error(), "\n") {
+		t.Errorf("message is not one line: %q", err)
+	}
+}
+
+func TestStartStackWithoutMotoSaysWhatToInstall(t *testing.T) {
+	testenv.MustHave(t, "aws-lambda-rie")
+	// A PATH with the emulator and go, but no moto_server.
+	dir := t.TempDir()
+	riePath, err := rie.Path()
+	if err != nil {
+		t.Fatal(err)
+	}
+	goPath, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bin := range []string{riePath, goPath} {
+		if err := os.Symlink(bin, filepath.Join(dir, filepath.Base(bin))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("PATH", dir)
+	iss := newIssuer(t)
+	buildDir := t.TempDir()
+	_, err = StartStack(context.Background(), StackOptions{
+		Addr: "127.0.0.1:0", Settings: DefaultSettings(), Issuer: iss, BuildDir: buildDir,
+	})
+	if !errors.Is(err, moto.ErrNotInstalled) || !strings.Contains(err.Error(), "moto[server]") {
+		t.Fatalf("err = %v, want moto.ErrNotInstalled", err)
+	}
+	if built, _ := filepath.Glob(filepath.Join(buildDir, "*", "bootstrap")); len(built) > 0 {
+		t.Errorf("built %v before saying moto_server is missing", built)
+	}
+}
+
+func TestStartStackRefusesABadAPIFirst(t *testing.T) {
+	s := DefaultSettings()
+	s.API.Config.Routes = []apigw.Route{{Method: "GET", Path: "/{p+}/x"}}
+	iss := newIssuer(t)
+	if _, err := StartStack(context.Background(), StackOptions{Addr: "127.0.0.1:0", Settings: s, Issuer: iss}); err == nil {
+		t.Fatal("StartStack accepted a greedy path segment before the end")
+	}
+}
+
+func TestSTSCounterCountsActionsAndForwards(t *testing.T) {
+	var got []string
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got = append(got, string(b))
+		w.Write([]byte("<ok/>"))
+	}))
+	defer upstream.Close()
+	c, err := NewSTSCounter(upstream.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httptest.NewServer(c)
+	defer proxy.Close()
+	for _, action := range []string{"AssumeRole", "AssumeRole", "GetCallerIdentity"} {
+		resp, err := http.PostForm(proxy.URL, url.Values{"Action": {action}, "Version": {"2011-06-15"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if string(body) != "<ok/>" {
+			t.Errorf("body = %q", body)
+		}
+	}
+	if c.Count("AssumeRole") != 2 || c.Count("GetCallerIdentity") != 1 {
+		t.Errorf("counts: AssumeRole %d GetCallerIdentity %d", c.Count("AssumeRole"), c.Count("GetCallerIdentity"))
+	}
+	if len(got) != 3 || !strings.Contains(got[0], "Action=AssumeRole") {
+		t.Errorf("upstream saw %q", got)
+	}
+}
+
+func TestPrefixWriterPrefixesWholeLines(t *testing.T) {
+	var out bytes.Buffer
+	w := newPrefixWriter("fn", &out)
+	for _, chunk := range []string{"one\ntw", "o\n", "three"} {
+		if _, err := w.Write([]byte(chunk)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := out.String(), "fn | one\nfn | two\n"; got != want {
+		t.Errorf("got %q, want %q (an unfinished line waits)", got, want)
+	}
+}
+
+func TestWelcomeShowsRoleChoice(t *testing.T) {
+	s := &Stack{URL: "http://127.0.0.1:3000/prod", Settings: DefaultSettings(), Issuer: newIssuer(t)}
+	var out strings.Builder
+	if err := s.Welcome(&out, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	text := out.String()
+	if !strings.Contains(text, `API Gateway stage "prod" at http://127.0.0.1:3000/prod`) {
+		t.Errorf("no stage URL in:\n%s", text)
+	}
+	var choice string
+	for line := range strings.Lines(text) {
+		if strings.Contains(line, "X-Rolegate-Role") {
+			choice = line
+		}
+	}
+	// dana is in both groups; the curl line picks readers, not the preferred admins.
+	if !strings.Contains(choice, "-H 'X-Rolegate-Role: rolegate-local-readers' http://127.0.0.1:3000/prod/whoami") {
+		t.Fatalf("no curl line choosing a role in:\n%s", text)
+	}
+	_, tok, _ := strings.Cut(choice, "Bearer ")
+	tok, _, _ = strings.Cut(tok, "'")
+	c := claimsOf(t, tok)
+	if roles, _ := c["cognito:roles"].([]any); len(roles) != 2 || c["cognito:username"] != "dana" {
+		t.Errorf("dana's token claims = %v, want both groups' roles", c)
+	}
+}
