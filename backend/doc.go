@@ -19,8 +19,13 @@
 //
 // Credentials come from sts:AssumeRole with SourceIdentity and the session
 // tags sub and username (left out if STS would refuse it), and are cached per
-// (user, role) for as long as they live. On any failure the caller gets an
-// error, never a configuration that carries the execution role's credentials.
+// (user, role) for as long as they live. The session name is unique per
+// user and readable: the username when STS accepts it as it is (2 to 64 of
+// [\w+,.@-]), else the username (or sub) made acceptable and cut, then '='
+// and a digest of the sub, so that users whose names would clean up alike
+// never share an assumed-role ARN or aws:userid. On any failure the caller
+// gets an error, never a configuration that carries the execution role's
+// credentials.
 //
 // Teams put their own handlers behind [Handler.ConfigFor], which turns one
 // event into an aws.Config for that user; [Handler.Handle] is the whoami

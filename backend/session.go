@@ -1,7 +1,10 @@
 package backend
 
 import (
+	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"regexp"
 	"strings"
@@ -111,21 +114,23 @@ var (
 	sourceIdentity = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
 )
 
-// sessionName derives the RoleSessionName from the username, else the user
-// id: at most 64 characters, each outside [\w+=,.@-] replaced with '-'. It
-// only labels the session in CloudTrail; SourceIdentity and the cache key
-// carry the id.
+// sessionName is the RoleSessionName: unique per user, and readable. It is
+// the username itself when that is 2 to 64 of the characters STS allows
+// other than '=' (a pool keeps usernames unique). Otherwise it is the
+// username (else the sub) with every other character replaced by '-', cut
+// to 47, then '=' and 16 hex digits of the sub's SHA-256. Only this form
+// holds '=', so no username can take another user's name.
 func sessionName(id Identity) string {
-	for _, s := range []string{id.Username, id.Sub} {
-		n := strings.Map(func(r rune) rune {
-			if r < utf8.RuneSelf && arn.NameChar(byte(r)) {
-				return r
-			}
-			return '-'
-		}, s)
-		if n = n[:min(len(n), 64)]; len(n) >= 2 {
-			return n
-		}
+	other := func(r rune) bool { return r >= utf8.RuneSelf || r == '=' || !arn.NameChar(byte(r)) }
+	if n := len(id.Username); n >= 2 && n <= 64 && !strings.ContainsFunc(id.Username, other) {
+		return id.Username
 	}
-	return "rolegate-user"
+	prefix := strings.Map(func(r rune) rune {
+		if other(r) {
+			return '-'
+		}
+		return r
+	}, cmp.Or(id.Username, id.Sub))
+	sum := sha256.Sum256([]byte(id.Sub))
+	return prefix[:min(len(prefix), 47)] + "=" + hex.EncodeToString(sum[:8])
 }

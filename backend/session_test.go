@@ -1,6 +1,9 @@
 package backend
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -54,24 +57,57 @@ func TestAFullCacheMakesRoomOnlyFromSweptSessions(t *testing.T) {
 }
 
 func TestSessionName(t *testing.T) {
+	const sub = "7c1f3e2a-5b4d"
+	derived := func(prefix, sub string) string { // the rule, spelt out once for the table
+		sum := sha256.Sum256([]byte(sub))
+		return prefix + "=" + hex.EncodeToString(sum[:8])
+	}
 	tests := []struct {
 		name string
 		id   Identity
 		want string
 	}{
 		{"a clean username is used as is", Identity{Username: "alice", Sub: "s-1"}, "alice"},
-		{"an email username is allowed", Identity{Username: "alice@example.com"}, "alice@example.com"},
-		{"spaces and other characters become dashes", Identity{Username: "Alice Smith/ops"}, "Alice-Smith-ops"},
-		{"a non-ASCII letter becomes one dash", Identity{Username: "jos\u00e9"}, "jos-"},
-		{"a long username is cut to 64", Identity{Username: strings.Repeat("x", 100)}, strings.Repeat("x", 64)},
-		{"a one-letter username falls back to the sub", Identity{Username: "a", Sub: "sub-1"}, "sub-1"},
-		{"no username uses the sub", Identity{Sub: "7c1f3e2a-5b4d"}, "7c1f3e2a-5b4d"},
-		{"no usable name at all uses a fixed one", Identity{Username: "a", Sub: "b"}, "rolegate-user"},
+		{"an email username is used as is", Identity{Username: "alice+ops@example.com", Sub: "s-1"}, "alice+ops@example.com"},
+		{"64 characters are used as is", Identity{Username: strings.Repeat("x", 64), Sub: "s-1"}, strings.Repeat("x", 64)},
+		{"other characters become dashes, then the sub's digest", Identity{Username: "Alice Smith/ops", Sub: "s-1"}, derived("Alice-Smith-ops", "s-1")},
+		{"an '=' is never kept, so no username looks derived", Identity{Username: "a=b", Sub: "s-1"}, derived("a-b", "s-1")},
+		{"a non-ASCII letter becomes one dash", Identity{Username: "jos\u00e9", Sub: "s-1"}, derived("jos-", "s-1")},
+		{"a long username keeps 47 characters", Identity{Username: strings.Repeat("x", 100), Sub: "s-1"}, derived(strings.Repeat("x", 47), "s-1")},
+		{"a one-letter username keeps its letter", Identity{Username: "a", Sub: "s-1"}, derived("a", "s-1")},
+		{"no username shows the sub", Identity{Sub: sub}, derived(sub, sub)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := sessionName(tt.id); got != tt.want {
 				t.Errorf("sessionName = %q, want %q", got, tt.want)
+			}
+			if got := sessionName(tt.id); len(got) > 64 || !regexp.MustCompile(`^[\w+=,.@-]{2,64}$`).MatchString(got) {
+				t.Errorf("sessionName = %q, which STS refuses", got)
+			}
+		})
+	}
+}
+
+// Users whose names sanitise alike still get names of their own: they would
+// otherwise share an assumed-role ARN and aws:userid.
+func TestSessionNamesOfDifferentUsersDiffer(t *testing.T) {
+	long := strings.Repeat("team-member-", 6) // 72 characters
+	tests := []struct {
+		name string
+		a, b Identity
+	}{
+		{"a character STS refuses and the dash it becomes", Identity{Username: "al!ce", Sub: "s-1"}, Identity{Username: "al-ce", Sub: "s-2"}},
+		{"two long names sharing 64 characters", Identity{Username: long + "alice", Sub: "s-1"}, Identity{Username: long + "bob", Sub: "s-2"}},
+		{"two names in a non-Latin script", Identity{Username: "\u5c71\u7530", Sub: "s-1"}, Identity{Username: "\u7530\u4e2d", Sub: "s-2"}},
+		{"two names in Cyrillic and Greek", Identity{Username: "\u0430\u043d\u043d\u0430", Sub: "s-1"}, Identity{Username: "\u03b1\u03bd\u03bd\u03b1", Sub: "s-2"}},
+		{"a username chosen to look like another's derived name", Identity{Username: "al!ce", Sub: "s-1"}, Identity{Username: sessionName(Identity{Username: "al!ce", Sub: "s-1"}), Sub: "s-2"}},
+		{"a username equal to another user's sub", Identity{Sub: "s-1"}, Identity{Username: "s-1", Sub: "s-2"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if a, b := sessionName(tt.a), sessionName(tt.b); a == b {
+				t.Errorf("%q and %q both get the session name %q", tt.a.Username, tt.b.Username, a)
 			}
 		})
 	}
