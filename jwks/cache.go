@@ -22,18 +22,23 @@ const (
 	// MinRefetchInterval is the penalty box: lookups start at most one fetch per interval, however many unknown
 	// kids they see.
 	MinRefetchInterval = 10 * time.Second
-	// RefreshInterval is the age after which a lookup refreshes the set even though it knows the kid.
+	// RefreshInterval is the age after which a lookup of a known kid starts a refresh in the background, and is
+	// answered from the set held meanwhile.
 	RefreshInterval = time.Hour
+	// MaxAge is how long a set serves without a successful refresh. Past it the keys are unavailable, as at a cold
+	// start with the endpoint down: a key the provider retired, or an operator removed after a leak, then stops
+	// verifying even while the endpoint fails.
+	MaxAge = 24 * time.Hour
 	// MaxSetBytes caps the size of a key set response.
 	MaxSetBytes = 150 << 10
 )
 
 // Cache holds the key set of one JWKS URL. It is safe for concurrent use; lookups of known kids take no lock.
 //
-// Fetches happen on Prefetch, when a lookup meets an unknown kid, and when a lookup finds the set older than
-// RefreshInterval. Lookups start at most one fetch per MinRefetchInterval (Prefetch, the owner's explicit call, is
-// not limited), and a lookup arriving while a fetch is running waits for that fetch instead of starting another.
-// A failed fetch keeps the last good set. A redirect fails the fetch.
+// Fetches happen on Prefetch, when a lookup meets an unknown kid, and in the background when a lookup finds the set
+// older than RefreshInterval. Lookups start at most one fetch per MinRefetchInterval (Prefetch, the owner's explicit
+// call, is not limited), and a lookup that needs a fetch while one is running waits for it instead of starting
+// another. A failed fetch keeps the last good set, for at most MaxAge after it was fetched. A redirect fails the fetch.
 type Cache struct {
 	url     string
 	client  *http.Client
@@ -115,24 +120,30 @@ func (c *Cache) Prefetch(ctx context.Context) error {
 // at once instead of each waiting out a timeout against a provider that is down. An empty kid is ErrKeyNotFound at
 // once, without a fetch: no usable key has an empty kid.
 //
-// A known kid in a set older than RefreshInterval is refreshed inline, in the lookup that notices, rather than in a
-// background goroutine: on Lambda a goroutine left running after the response is frozen with the sandbox. Only the
-// lookup that starts that fetch waits, and a failure keeps the held key; a key the provider retired no longer passes.
+// A known kid in a set older than RefreshInterval is served from that set, and the lookup starts a refresh in the
+// background (when the penalty box allows) that later lookups see: a key the provider retired stops verifying as soon
+// as a refresh succeeds. On Lambda a goroutine left running after the response is frozen with the sandbox, so the
+// refresh may finish only after a thaw; it stays bounded by Timeout of running time, no lookup of a known kid ever
+// waits for it, and a lookup that must (an unknown kid, an expired set) joins it rather than starting another. A set
+// older than MaxAge counts as none: its keys are unavailable until a fetch succeeds.
 func (c *Cache) Key(ctx context.Context, kid string) (*Key, error) {
 	if kid == "" {
 		return nil, ErrKeyNotFound
 	}
 	s := c.set.Load()
-	var held *Key
 	if s != nil {
-		if held = s.keys[kid]; held != nil && c.now().Sub(s.fetched) < RefreshInterval {
-			return held, nil
+		switch age := c.now().Sub(s.fetched); {
+		case age >= MaxAge:
+			s = nil
+		case s.keys[kid] != nil:
+			if age >= RefreshInterval {
+				c.startFetch(ctx, true)
+			}
+			return s.keys[kid], nil
 		}
 	}
-	call, started := c.startFetch(ctx, true)
+	call, _ := c.startFetch(ctx, true)
 	switch {
-	case held != nil && !started:
-		return held, nil
 	case call == nil && s == nil:
 		return nil, c.unavailable()
 	case call == nil:
@@ -144,8 +155,6 @@ func (c *Cache) Key(ctx context.Context, kid string) (*Key, error) {
 		call = &fetchCall{err: fmt.Errorf("gave up waiting for a fetch: %w", ctx.Err())}
 	}
 	switch {
-	case call.err != nil && held != nil:
-		return held, nil
 	case call.err != nil && s == nil:
 		return nil, fmt.Errorf("%w: %w", ErrUnavailable, call.err)
 	case call.err != nil:
@@ -161,7 +170,7 @@ func (c *Cache) Key(ctx context.Context, kid string) (*Key, error) {
 func (c *Cache) unavailable() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return fmt.Errorf("%w (retrying after the penalty box): %w", ErrUnavailable, cmp.Or(c.lastErr, errors.New("no fetch has succeeded yet")))
+	return fmt.Errorf("%w (retrying after the penalty box): %w", ErrUnavailable, cmp.Or(c.lastErr, errors.New("no fetch has succeeded within the maximum age")))
 }
 
 // startFetch returns the running fetch, or starts one. A lookup (lookup true) may only start one when the penalty box

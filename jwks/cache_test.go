@@ -217,13 +217,33 @@ func TestCacheRefresh(t *testing.T) {
 		iss := jwkstest.NewIssuer(t)
 		c := newCache(iss, clk, 0)
 		prefetch(t, c)
-		clk.Advance(time.Hour - time.Nanosecond)
+		clk.Advance(jwks.RefreshInterval - time.Nanosecond)
 		wantKey(t, c, iss.Key())
+		c.Settle()
 		wantFetches(t, iss, 1)
 		clk.Advance(time.Nanosecond)
 		wantKey(t, c, iss.Key())
+		c.Settle()
 		wantFetches(t, iss, 2)
 		wantKey(t, c, iss.Key())
+		c.Settle()
+		wantFetches(t, iss, 2)
+	})
+	t.Run("a stale set serves its key at once while the refresh runs in the background", func(t *testing.T) {
+		clk := clocktest.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+		iss := jwkstest.NewIssuer(t)
+		c := newCache(iss, clk, 0)
+		prefetch(t, c)
+		release := iss.Hold(t)
+		clk.Advance(2 * time.Hour)
+		wantKey(t, c, iss.Key())
+		// The endpoint holds the refresh until release: a lookup that had waited for it would only have returned
+		// once it failed (after Timeout), and found no fetch running.
+		if !c.InFlight() {
+			t.Fatal("the lookup of a known kid waited for the refresh")
+		}
+		release()
+		c.Settle()
 		wantFetches(t, iss, 2)
 	})
 	t.Run("a failed refresh keeps the last good set", func(t *testing.T) {
@@ -234,9 +254,11 @@ func TestCacheRefresh(t *testing.T) {
 		iss.SetFailing(http.StatusInternalServerError)
 		clk.Advance(2 * time.Hour)
 		wantKey(t, c, iss.Key())
+		c.Settle()
 		wantFetches(t, iss, 2)
 		// Still stale, but the penalty box holds further tries back.
 		wantKey(t, c, iss.Key())
+		c.Settle()
 		wantFetches(t, iss, 2)
 		// A set is held: an unknown kid is the token's fault, not an outage.
 		wantErr(t, c, "forged", jwks.ErrKeyNotFound)
@@ -251,8 +273,10 @@ func TestCacheRefresh(t *testing.T) {
 		iss.SetFailing(0)
 		clk.Advance(window)
 		wantKey(t, c, iss.Key())
+		c.Settle()
 		wantFetches(t, iss, 4)
 		wantKey(t, c, iss.Key())
+		c.Settle()
 		wantFetches(t, iss, 4)
 	})
 	t.Run("a refresh answered with no usable key keeps the last good set", func(t *testing.T) {
@@ -263,9 +287,11 @@ func TestCacheRefresh(t *testing.T) {
 		iss.SetBody([]byte(`{"keys":[]}`))
 		clk.Advance(2 * time.Hour)
 		wantKey(t, c, iss.Key())
+		c.Settle()
 		wantFetches(t, iss, 2)
+		wantKey(t, c, iss.Key())
 	})
-	t.Run("a refresh that no longer lists a kid retires it", func(t *testing.T) {
+	t.Run("a refresh that no longer lists a kid retires it at once", func(t *testing.T) {
 		clk := clocktest.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 		iss := jwkstest.NewIssuer(t)
 		c := newCache(iss, clk, 0)
@@ -274,11 +300,45 @@ func TestCacheRefresh(t *testing.T) {
 		iss.Rotate(t)
 		iss.Rotate(t) // old is now two rotations back, off the published set
 		clk.Advance(2 * time.Hour)
-		wantErr(t, c, old.ID, jwks.ErrKeyNotFound)
+		wantKey(t, c, old) // served from the held set; the refresh starts
+		c.Settle()
 		wantFetches(t, iss, 2)
+		wantErr(t, c, old.ID, jwks.ErrKeyNotFound)
 		wantKey(t, c, iss.Key())
 		wantFetches(t, iss, 2)
 	})
+}
+
+// TestCacheMaxAge: a set no refresh has renewed serves for MaxAge; past it the keys are unavailable, as at a cold
+// start with the endpoint down, with the penalty box between tries, until a fetch succeeds.
+func TestCacheMaxAge(t *testing.T) {
+	clk := clocktest.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	iss := jwkstest.NewIssuer(t)
+	c := newCache(iss, clk, 0)
+	prefetch(t, c)
+	iss.SetFailing(http.StatusServiceUnavailable)
+
+	clk.Advance(jwks.MaxAge - time.Nanosecond)
+	wantKey(t, c, iss.Key())
+	c.Settle()
+	wantFetches(t, iss, 2)
+
+	clk.Advance(time.Nanosecond) // inside the penalty box: no fetch, and no key
+	wantErr(t, c, iss.Key().ID, jwks.ErrUnavailable)
+	wantErr(t, c, "forged", jwks.ErrUnavailable)
+	wantFetches(t, iss, 2)
+
+	clk.Advance(window) // the box opens: one try, waited for, that fails
+	wantErr(t, c, iss.Key().ID, jwks.ErrUnavailable)
+	wantErr(t, c, iss.Key().ID, jwks.ErrUnavailable)
+	wantFetches(t, iss, 3)
+
+	iss.SetFailing(0)
+	clk.Advance(window)
+	wantKey(t, c, iss.Key())
+	wantFetches(t, iss, 4)
+	clk.Advance(jwks.MaxAge - time.Nanosecond - window)
+	wantErr(t, c, "forged", jwks.ErrKeyNotFound) // a set is held again: an unknown kid is the token's fault
 }
 
 func TestCacheBadResponses(t *testing.T) {
