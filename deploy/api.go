@@ -6,11 +6,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/rolegate/rolegate/internal/cfn"
 )
 
 // apiOf returns the RestApi a resource's RestApiId refers to.
-func apiOf(r Resource) string {
-	api, _ := RefTarget(r.Properties["RestApiId"])
+func apiOf(r cfn.Resource) string {
+	api, _ := cfn.RefTarget(r.Properties["RestApiId"])
 	return api
 }
 
@@ -57,7 +59,7 @@ func (c *checker) permissionTargets(report reporter) map[string]bool {
 		if v, ok := p.Properties["SourceAccount"]; ok {
 			report(p.Name, "drop SourceAccount %s: API Gateway may not supply it, and SourceArn already names the account", show(v))
 		}
-		src, vars, ok := SubString(p.Properties["SourceArn"])
+		src, vars, ok := cfn.SubString(p.Properties["SourceArn"])
 		if !ok || vars != nil {
 			report(p.Name, "SourceArn must be !Sub arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${Api}/..., got %s", show(p.Properties["SourceArn"]))
 			continue
@@ -71,10 +73,10 @@ func (c *checker) permissionTargets(report reporter) map[string]bool {
 
 // functionOf returns the function a permission's FunctionName names.
 func functionOf(v any) (string, bool) {
-	if r, a, ok := GetAttTarget(v); ok && a == "Arn" {
+	if r, a, ok := cfn.GetAttTarget(v); ok && a == "Arn" {
 		return r, true
 	}
-	return RefTarget(v)
+	return cfn.RefTarget(v)
 }
 
 // permissionTarget checks that SourceArn src of permission p for function fn
@@ -128,11 +130,11 @@ func (c *checker) permissionTarget(report reporter, p, fn, src string) string {
 // is "/", !Ref SomeResource is its parent's path plus its PathPart.
 func (c *checker) resourcePath(id any) string {
 	for depth, parts := 0, []string{}; depth < 64; depth++ {
-		if _, attr, ok := GetAttTarget(id); ok && attr == "RootResourceId" {
+		if _, attr, ok := cfn.GetAttTarget(id); ok && attr == "RootResourceId" {
 			slices.Reverse(parts)
 			return "/" + strings.Join(parts, "/")
 		}
-		name, ok := RefTarget(id)
+		name, ok := cfn.RefTarget(id)
 		r, found := c.t.Resource(name)
 		if !ok || !found || r.Type != "AWS::ApiGateway::Resource" {
 			return ""
@@ -168,7 +170,7 @@ func (c *checker) methodAuthorizer(report reporter) {
 			report(m.Name, "AuthorizationType must be CUSTOM, got %s", show(m.Properties["AuthorizationType"]))
 			continue
 		}
-		auth, ok := RefTarget(m.Properties["AuthorizerId"])
+		auth, ok := cfn.RefTarget(m.Properties["AuthorizerId"])
 		if r, found := c.t.Resource(auth); !ok || !found || r.Type != "AWS::ApiGateway::Authorizer" || apiOf(r) != apiOf(m) {
 			report(m.Name, "AuthorizerId must be !Ref an Authorizer of the same API, got %s", show(m.Properties["AuthorizerId"]))
 		}
@@ -207,11 +209,11 @@ func (c *checker) deploymentDependsOn(report reporter) {
 // the stage, so these are template facts, not only AWS settings.
 func (c *checker) stageSettings(report reporter) {
 	for _, s := range c.t.ResourcesOfType("AWS::ApiGateway::Stage") {
-		if p, ok := RefTarget(s.Properties["StageName"]); !ok || !c.isParameter(p) {
+		if p, ok := cfn.RefTarget(s.Properties["StageName"]); !ok || !c.isParameter(p) {
 			report(s.Name, "StageName must be !Ref a parameter (default prod), got %s", show(s.Properties["StageName"]))
 		}
 		throttled := false
-		for _, ms := range list(s.Properties["MethodSettings"]) {
+		for _, ms := range cfn.List(s.Properties["MethodSettings"]) {
 			m, _ := ms.(map[string]any)
 			if m["ResourcePath"] == "/*" && m["HttpMethod"] == "*" &&
 				c.positive(m["ThrottlingRateLimit"]) && c.positive(m["ThrottlingBurstLimit"]) {
@@ -263,7 +265,7 @@ func (c *checker) authorizerSettings(report reporter) {
 			report(a.Name, "AuthorizerUri must be !Sub ...functions/${<Function>.Arn}/invocations, got %s", show(p["AuthorizerUri"]))
 		}
 		checkValidationExpression(report, a.Name, p["IdentityValidationExpression"])
-		ttlParam, isRef := RefTarget(p["AuthorizerResultTtlInSeconds"])
+		ttlParam, isRef := cfn.RefTarget(p["AuthorizerResultTtlInSeconds"])
 		ttl, ok := c.number(p["AuthorizerResultTtlInSeconds"])
 		switch {
 		case !isRef || !ok:

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/rolegate/rolegate/internal/cfn"
 )
 
 func (c *checker) logRetention(report reporter) {
@@ -22,7 +24,7 @@ func (c *checker) functionLogging(report reporter) {
 		if lc["LogFormat"] != "JSON" {
 			report(f.Name, "LoggingConfig.LogFormat must be JSON, got %s", show(lc["LogFormat"]))
 		}
-		if lg, ok := RefTarget(lc["LogGroup"]); !ok || !c.isType(lg, "AWS::Logs::LogGroup") {
+		if lg, ok := cfn.RefTarget(lc["LogGroup"]); !ok || !c.isType(lg, "AWS::Logs::LogGroup") {
 			report(f.Name, "LoggingConfig.LogGroup must be !Ref a log group of this template (with retention), got %s", show(lc["LogGroup"]))
 		}
 	}
@@ -34,7 +36,7 @@ func (c *checker) functionRuntime(report reporter) {
 		if p["Runtime"] != "provided.al2023" {
 			report(f.Name, "Runtime must be provided.al2023, got %s", show(p["Runtime"]))
 		}
-		if a := list(p["Architectures"]); len(a) != 1 || a[0] != "arm64" {
+		if a := cfn.List(p["Architectures"]); len(a) != 1 || a[0] != "arm64" {
 			report(f.Name, "Architectures must be [arm64], got %v", a)
 		}
 		if p["Handler"] != "bootstrap" {
@@ -91,18 +93,18 @@ func (c *checker) authorizerEnv(report reporter) {
 	for _, fn := range c.authFns {
 		f, _ := c.t.Resource(fn)
 		vars := env(f)
-		pool, ok := RefTarget(vars["USER_POOL_ID"])
+		pool, ok := cfn.RefTarget(vars["USER_POOL_ID"])
 		if !ok || !c.isType(pool, "AWS::Cognito::UserPool") {
 			report(fn, "USER_POOL_ID must be !Ref the user pool, got %s", show(vars["USER_POOL_ID"]))
 			continue
 		}
-		client, ok := RefTarget(vars["APP_CLIENT_IDS"])
+		client, ok := cfn.RefTarget(vars["APP_CLIENT_IDS"])
 		cr, found := c.t.Resource(client)
 		if !ok || !found || cr.Type != "AWS::Cognito::UserPoolClient" {
 			report(fn, "APP_CLIENT_IDS must be !Ref an app client, got %s", show(vars["APP_CLIENT_IDS"]))
 			continue
 		}
-		if p, _ := RefTarget(cr.Properties["UserPoolId"]); p != pool {
+		if p, _ := cfn.RefTarget(cr.Properties["UserPoolId"]); p != pool {
 			report(fn, "app client %s belongs to %s, not USER_POOL_ID's %s", client, p, pool)
 		}
 	}
@@ -122,7 +124,7 @@ func (c *checker) alarms(report reporter) {
 	for _, a := range c.t.ResourcesOfType("AWS::CloudWatch::Alarm") {
 		p := a.Properties
 		outcome := ""
-		for _, d := range list(p["Dimensions"]) {
+		for _, d := range cfn.List(p["Dimensions"]) {
 			if dm, _ := d.(map[string]any); dm["Name"] == "Outcome" {
 				outcome, _ = dm["Value"].(string)
 			}
@@ -139,7 +141,7 @@ func (c *checker) alarms(report reporter) {
 			report(a.Name, "TreatMissingData must be notBreaching: no traffic is not an incident")
 		}
 		topic := false
-		for _, r := range References(p["AlarmActions"]) {
+		for _, r := range cfn.References(p["AlarmActions"]) {
 			topic = topic || r.Target == "AlarmTopicArn"
 		}
 		if !topic {
@@ -164,13 +166,13 @@ func (c *checker) dashboard(report reporter) {
 		report("Dashboard", "no AWS::CloudWatch::Dashboard: operators get no view of the metrics")
 	}
 	for _, d := range boards {
-		body, vars, ok := SubString(d.Properties["DashboardBody"])
+		body, vars, ok := cfn.SubString(d.Properties["DashboardBody"])
 		if !ok || vars != nil {
 			report(d.Name, "DashboardBody must be a !Sub string, got %s", show(d.Properties["DashboardBody"]))
 			continue
 		}
 		var doc struct{ Widgets []any }
-		if err := json.Unmarshal([]byte(subVar.ReplaceAllString(body, "x")), &doc); err != nil || len(doc.Widgets) == 0 {
+		if err := json.Unmarshal([]byte(cfn.ReplaceSubVariables(body, "x")), &doc); err != nil || len(doc.Widgets) == 0 {
 			report(d.Name, "DashboardBody is not JSON with widgets: %v", err)
 		}
 		if !strings.Contains(body, "${MetricsNamespace}") {

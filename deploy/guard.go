@@ -14,6 +14,8 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+
+	"github.com/rolegate/rolegate/internal/cfn"
 )
 
 // The AWS Control Tower proactive controls are CloudFormation Guard rules,
@@ -159,7 +161,7 @@ func (g Guard) Evaluate(ctx context.Context, id, file string) (string, error) {
 // row: met passes; met by parameter fails with the defaults and passes with
 // its values; not met fails; not applicable is skipped. Every control of the
 // services must have a row.
-func CheckControls(ctx context.Context, g Guard, t *Template, controls []Control, dir string) ([]Finding, error) {
+func CheckControls(ctx context.Context, g Guard, t *cfn.Template, controls []Control, dir string) ([]Finding, error) {
 	var out []Finding
 	add := func(id, format string, args ...any) {
 		out = append(out, Finding{Rule: "control-tower", Resource: id, Message: fmt.Sprintf(format, args...)})
@@ -189,7 +191,7 @@ func CheckControls(ctx context.Context, g Guard, t *Template, controls []Control
 		if f, ok := files[key]; ok {
 			return f, nil
 		}
-		b, err := Resolve(t, values)
+		b, err := cfn.Resolve(t, values)
 		if err != nil {
 			return "", err
 		}

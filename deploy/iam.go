@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/rolegate/rolegate/internal/cfn"
 )
 
 // statement is one IAM policy statement, with its one-or-many fields as lists.
@@ -45,7 +47,7 @@ func statements(doc any) []statement {
 		if !hasAction {
 			action, st.NotAction = sm["NotAction"], true
 		}
-		for _, a := range list(action) {
+		for _, a := range cfn.List(action) {
 			s, ok := a.(string)
 			if !ok {
 				s = "*"
@@ -56,7 +58,7 @@ func statements(doc any) []statement {
 		if !hasResource {
 			resource, st.NotResource = sm["NotResource"], sm["NotResource"] != nil
 		}
-		st.Resources = list(resource)
+		st.Resources = cfn.List(resource)
 		if _, ok := sm["NotPrincipal"]; ok {
 			st.HasNotPrin = true
 			st.Principal = sm["NotPrincipal"]
@@ -78,23 +80,12 @@ func ifBranches(raw []any) []any {
 			continue
 		}
 		for _, b := range ifBranches(f[1:]) {
-			if name, ok := RefTarget(b); !ok || name != "AWS::NoValue" {
+			if name, ok := cfn.RefTarget(b); !ok || name != "AWS::NoValue" {
 				out = append(out, b)
 			}
 		}
 	}
 	return out
-}
-
-// list returns v as a list: a single value becomes a list of one, nil none.
-func list(v any) []any {
-	switch x := v.(type) {
-	case nil:
-		return nil
-	case []any:
-		return x
-	}
-	return []any{v}
 }
 
 // mayGrant reports whether action pattern p (lower-case, IAM wildcards * and
@@ -128,10 +119,10 @@ func isWildcard(s string) bool { return strings.ContainsAny(s, "*?") }
 // roleOf returns the logical ID X of a value that names role X's ARN:
 // !GetAtt X.Arn or !Sub "${X.Arn}".
 func roleOf(v any) (string, bool) {
-	if r, a, ok := GetAttTarget(v); ok && a == "Arn" {
+	if r, a, ok := cfn.GetAttTarget(v); ok && a == "Arn" {
 		return r, true
 	}
-	if s, vars, ok := SubString(v); ok && vars == nil {
+	if s, vars, ok := cfn.SubString(v); ok && vars == nil {
 		if m := wholeArnSub.FindStringSubmatch(s); m != nil {
 			return m[1], true
 		}
@@ -148,7 +139,7 @@ func logGroupOf(v any) (string, bool) {
 	if r, ok := roleOf(v); ok {
 		return r, true
 	}
-	if s, vars, ok := SubString(v); ok && vars == nil {
+	if s, vars, ok := cfn.SubString(v); ok && vars == nil {
 		if m := logGroupArnSub.FindStringSubmatch(s); m != nil {
 			return m[1], true
 		}
@@ -163,13 +154,13 @@ func show(v any) string {
 	if s, ok := v.(string); ok {
 		return fmt.Sprintf("%q", s)
 	}
-	if r, a, ok := GetAttTarget(v); ok {
+	if r, a, ok := cfn.GetAttTarget(v); ok {
 		return "!GetAtt " + r + "." + a
 	}
-	if r, ok := RefTarget(v); ok {
+	if r, ok := cfn.RefTarget(v); ok {
 		return "!Ref " + r
 	}
-	if s, _, ok := SubString(v); ok {
+	if s, _, ok := cfn.SubString(v); ok {
 		return fmt.Sprintf("!Sub %q", s)
 	}
 	if v == nil {
@@ -185,23 +176,24 @@ func show(v any) string {
 // identityPolicies returns the identity-based policy documents attached to
 // role name anywhere in the template: its inline Policies, and every
 // AWS::IAM::RolePolicy, AWS::IAM::Policy and AWS::IAM::ManagedPolicy naming it.
-func (t *Template) identityPolicies(role string) []ownedDoc {
+func (c *checker) identityPolicies(role string) []ownedDoc {
+	t := c.t
 	var out []ownedDoc
 	if r, ok := t.Resource(role); ok {
-		for _, p := range list(r.Properties["Policies"]) {
+		for _, p := range cfn.List(r.Properties["Policies"]) {
 			pm, _ := p.(map[string]any)
 			out = append(out, ownedDoc{role, pm["PolicyDocument"]})
 		}
 	}
 	for _, rp := range t.ResourcesOfType("AWS::IAM::RolePolicy") {
-		if n, ok := RefTarget(rp.Properties["RoleName"]); ok && n == role {
+		if n, ok := cfn.RefTarget(rp.Properties["RoleName"]); ok && n == role {
 			out = append(out, ownedDoc{rp.Name, rp.Properties["PolicyDocument"]})
 		}
 	}
 	for _, typ := range []string{"AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"} {
 		for _, p := range t.ResourcesOfType(typ) {
-			for _, r := range list(p.Properties["Roles"]) {
-				if n, ok := RefTarget(r); ok && n == role {
+			for _, r := range cfn.List(p.Properties["Roles"]) {
+				if n, ok := cfn.RefTarget(r); ok && n == role {
 					out = append(out, ownedDoc{p.Name, p.Properties["PolicyDocument"]})
 				}
 			}
@@ -218,11 +210,12 @@ type ownedDoc struct {
 
 // allIdentityPolicies returns every identity-based policy document in the
 // template, whoever it is attached to.
-func (t *Template) allIdentityPolicies() []ownedDoc {
+func (c *checker) allIdentityPolicies() []ownedDoc {
+	t := c.t
 	var out []ownedDoc
 	for _, typ := range []string{"AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group"} {
 		for _, r := range t.ResourcesOfType(typ) {
-			for _, p := range list(r.Properties["Policies"]) {
+			for _, p := range cfn.List(r.Properties["Policies"]) {
 				pm, _ := p.(map[string]any)
 				out = append(out, ownedDoc{r.Name, pm["PolicyDocument"]})
 			}

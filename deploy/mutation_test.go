@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rolegate/rolegate/internal/cfn"
 	"github.com/rolegate/rolegate/internal/testkit/testenv"
 )
 
@@ -458,7 +459,7 @@ func TestMutationsAreCaught(t *testing.T) {
 			t.Fatalf("mutation %q: its text occurs %d times in template.yaml, want once; update the mutation with the template", m.name, n)
 		}
 		mutated := strings.Replace(clean, m.old, m.new, 1)
-		tmpl, err := ParseTemplate([]byte(mutated))
+		tmpl, err := cfn.ParseTemplate([]byte(mutated))
 		if err != nil {
 			t.Fatalf("mutation %q: %v", m.name, err)
 		}
@@ -508,7 +509,7 @@ func mapsKeys(m map[string]int) func(func(string) bool) {
 // names a real rule.
 func TestEveryRuleBites(t *testing.T) {
 	var ids []string
-	for _, r := range Rules {
+	for _, r := range Rules() {
 		if slices.Contains(ids, r.ID) {
 			t.Errorf("rule %s is defined twice", r.ID)
 		}
@@ -534,7 +535,7 @@ func TestEveryRuleBites(t *testing.T) {
 
 // TestTemplatePassesProjectRules is the clean half of the mutation test.
 func TestTemplatePassesProjectRules(t *testing.T) {
-	tmpl, err := ParseTemplate(readTemplate(t))
+	tmpl, err := cfn.ParseTemplate(readTemplate(t))
 	if err != nil {
 		t.Fatal(err)
 	}

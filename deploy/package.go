@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/rolegate/rolegate/internal/cfn"
 )
 
 // S3Location is where `aws cloudformation package` puts an artifact.
@@ -29,7 +31,7 @@ type S3Location struct {
 // It exists so the packaged form, which is what CloudFormation validates, can
 // be linted without S3 and credentials.
 func Package(src []byte, locate func(localPath string) (S3Location, error)) ([]byte, error) {
-	root, err := parseNode(src)
+	root, err := cfn.ParseNode(src)
 	if err != nil {
 		return nil, err
 	}

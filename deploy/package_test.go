@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rolegate/rolegate/internal/cfn"
 	"github.com/rolegate/rolegate/internal/local/moto/mototest"
 	"github.com/rolegate/rolegate/internal/testkit/testenv"
 
@@ -46,7 +47,7 @@ func TestPackageRewritesCode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl, err := ParseTemplate(out)
+	tmpl, err := cfn.ParseTemplate(out)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/rolegate/rolegate/internal/cfn"
 )
 
 func (c *checker) groups(report reporter) {
@@ -32,7 +34,7 @@ func (c *checker) groups(report reporter) {
 func (c *checker) userPoolSettings(report reporter) {
 	for _, p := range c.t.ResourcesOfType("AWS::Cognito::UserPool") {
 		for _, prop := range []string{"UserPoolTier", "DeletionProtection"} {
-			if name, ok := RefTarget(p.Properties[prop]); !ok || !c.isParameter(name) {
+			if name, ok := cfn.RefTarget(p.Properties[prop]); !ok || !c.isParameter(name) {
 				report(p.Name, "%s must be !Ref a parameter, got %s", prop, show(p.Properties[prop]))
 			}
 		}
@@ -45,7 +47,7 @@ func (c *checker) roleNames(report reporter) {
 		if !named {
 			continue
 		}
-		s, _, ok := SubString(v)
+		s, _, ok := cfn.SubString(v)
 		if !ok || !strings.Contains(s, "${AWS::StackName}") || !strings.Contains(s, "${AWS::Region}") {
 			report(r.Name, "RoleName %s clashes with the same stack in another region: use !Sub '${AWS::StackName}-${AWS::Region}-...'", show(v))
 		}
@@ -68,8 +70,8 @@ func (c *checker) backendRoleNames() []string {
 }
 
 // groupRoleResources returns the group roles that are roles of this template.
-func (c *checker) groupRoleResources() []Resource {
-	var out []Resource
+func (c *checker) groupRoleResources() []cfn.Resource {
+	var out []cfn.Resource
 	for _, name := range c.groupRoles {
 		if r, ok := c.t.Resource(name); ok && r.Type == "AWS::IAM::Role" {
 			out = append(out, r)
@@ -117,7 +119,7 @@ func (c *checker) checkTrustPrincipal(report reporter, role string, p any, backe
 			report(role, "trusts a %s principal %s; only the backend's execution role %v", k, show(pm[k]), backend)
 			continue
 		}
-		for _, v := range list(pm[k]) {
+		for _, v := range cfn.List(pm[k]) {
 			if r, ok := roleOf(v); !ok || !slices.Contains(backend, r) {
 				report(role, "trusts %s; only the backend's execution role %v", show(v), backend)
 			}
@@ -130,7 +132,7 @@ func (c *checker) groupRoleSession(report reporter) {
 		if d, ok := c.number(r.Properties["MaxSessionDuration"]); !ok || d != 3600 {
 			report(r.Name, "MaxSessionDuration must be 3600, got %s", show(r.Properties["MaxSessionDuration"]))
 		}
-		for _, od := range c.t.identityPolicies(r.Name) {
+		for _, od := range c.identityPolicies(r.Name) {
 			for _, st := range statements(od.doc) {
 				if st.grantsService("sts") {
 					report(od.owner, "group role %s must not have STS permissions (role chaining)", r.Name)
@@ -150,13 +152,13 @@ const userPrefix = "users/${!aws:PrincipalTag/sub}/*"
 func (c *checker) groupRoleOwnPrefix(report reporter) {
 	for _, r := range c.groupRoleResources() {
 		can := map[string]bool{}
-		for _, od := range c.t.identityPolicies(r.Name) {
+		for _, od := range c.identityPolicies(r.Name) {
 			for _, st := range statements(od.doc) {
 				if !st.Allow {
 					continue
 				}
 				for _, res := range st.Resources {
-					s, _, _ := SubString(res)
+					s, _, _ := cfn.SubString(res)
 					m := bucketKeys.FindStringSubmatch(s)
 					if m == nil || !c.isType(m[1], "AWS::S3::Bucket") {
 						continue
@@ -193,7 +195,7 @@ func (c *checker) backendAssume(report reporter) {
 			continue // reported by function-runtime
 		}
 		assumable := map[string]bool{}
-		for _, od := range c.t.identityPolicies(role) {
+		for _, od := range c.identityPolicies(role) {
 			for _, st := range statements(od.doc) {
 				if !st.grantsService("sts") {
 					continue
@@ -241,7 +243,7 @@ func (c *checker) backendEnvironment(report reporter) {
 		var roles []string
 		bad := false
 		if j, ok := v.(map[string]any)["Fn::Join"].([]any); ok && len(j) == 2 && j[0] == "," {
-			for _, e := range list(j[1]) {
+			for _, e := range cfn.List(j[1]) {
 				r, ok := roleOf(e)
 				bad = bad || !ok
 				roles = append(roles, r)
@@ -261,7 +263,7 @@ func (c *checker) authorizerNoSTS(report reporter) {
 		if !ok {
 			continue
 		}
-		for _, od := range c.t.identityPolicies(role) {
+		for _, od := range c.identityPolicies(role) {
 			for _, st := range statements(od.doc) {
 				if st.grantsService("sts") {
 					report(od.owner, "authorizer %s's role %s may call STS (%s): it must not assume any role", fn, role, strings.Join(st.Actions, ", "))
@@ -280,12 +282,12 @@ func (c *checker) executionRoles(report reporter) {
 		role, isBackend := c.fnRole[fn], slices.Contains(c.backendFns, fn)
 		f, _ := c.t.Resource(fn)
 		lc, _ := f.Properties["LoggingConfig"].(map[string]any)
-		ownLogs, _ := RefTarget(lc["LogGroup"])
+		ownLogs, _ := cfn.RefTarget(lc["LogGroup"])
 		r, _ := c.t.Resource(role)
-		if arns := list(r.Properties["ManagedPolicyArns"]); len(arns) > 0 {
+		if arns := cfn.List(r.Properties["ManagedPolicyArns"]); len(arns) > 0 {
 			report(role, "execution role of %s has ManagedPolicyArns %v: grant what it needs inline, where it can be checked", fn, arns)
 		}
-		for _, od := range c.t.identityPolicies(role) {
+		for _, od := range c.identityPolicies(role) {
 			for _, st := range statements(od.doc) {
 				if !st.Allow || (isBackend && st.grantsService("sts") && !st.grantsService("logs")) {
 					continue // backend-assumes-exactly-group-roles
@@ -330,7 +332,7 @@ func checkLogStatement(report reporter, fn, role, ownLogs, owner string, st stat
 }
 
 func (c *checker) wildcards(report reporter) {
-	for _, od := range c.t.allIdentityPolicies() {
+	for _, od := range c.allIdentityPolicies() {
 		for _, st := range statements(od.doc) {
 			if !st.Allow {
 				continue
@@ -368,7 +370,7 @@ func (c *checker) wildcards(report reporter) {
 				report(r.Name, `trust policy trusts Principal "*"`)
 			}
 			if pm, ok := st.Principal.(map[string]any); ok {
-				for _, v := range list(pm["AWS"]) {
+				for _, v := range cfn.List(pm["AWS"]) {
 					if v == "*" {
 						report(r.Name, `trust policy trusts Principal AWS "*"`)
 					}

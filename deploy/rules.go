@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/rolegate/rolegate/internal/cfn"
 )
 
 // A Rule is one project rule: a mistake cfn-lint accepts but a real
@@ -20,9 +22,13 @@ type Rule struct {
 // reporter records a finding of the rule being checked.
 type reporter func(resource, format string, args ...any)
 
-// Rules are the project rules, each defined here once. Check applies them
+// Rules returns the project rules, in the order Check applies them: a copy,
+// so a caller cannot change what Check applies.
+func Rules() []Rule { return slices.Clone(rules) }
+
+// rules are the project rules, each defined here once. Check applies them
 // all; the mutation test plants, for each, a mistake it must catch.
-var Rules = []Rule{
+var rules = []Rule{
 	{"reference-target-exists", "every Ref, GetAtt, ${}, Condition and DependsOn names something that exists", (*checker).references},
 	{"lambda-permission-source", "a Lambda permission is for API Gateway with a SourceArn naming this account, API and the authorizer or route that invokes the function; no SourceAccount (API Gateway may not send it)", (*checker).permissionSources},
 	{"lambda-permission-missing", "every authorizer and proxy route may invoke its function, or API Gateway answers 500", (*checker).permissionsMissing},
@@ -66,10 +72,10 @@ func (f Finding) String() string { return f.Rule + " " + f.Resource + ": " + f.M
 
 // Check applies every rule to t and returns the findings, sorted by rule then
 // resource. A template that passes has none.
-func Check(t *Template) []Finding {
+func Check(t *cfn.Template) []Finding {
 	c := newChecker(t)
 	var out []Finding
-	for _, r := range Rules {
+	for _, r := range rules {
 		r.check(c, func(resource, format string, args ...any) {
 			out = append(out, Finding{Rule: r.ID, Resource: resource, Message: fmt.Sprintf(format, args...)})
 		})
@@ -84,7 +90,7 @@ func Check(t *Template) []Finding {
 // each authorizer and method invokes, which roles the functions run as, and
 // which roles the Cognito groups carry.
 type checker struct {
-	t *Template
+	t *cfn.Template
 
 	authorizerFn map[string]string // Authorizer → function it invokes
 	methodFn     map[string]string // Method → function it proxies to
@@ -98,7 +104,7 @@ var invokeURI = regexp.MustCompile(`^arn:\$\{AWS::Partition\}:apigateway:\$\{AWS
 
 // invokedFunction returns the function an AuthorizerUri or Integration Uri invokes.
 func invokedFunction(uri any) (string, bool) {
-	s, vars, ok := SubString(uri)
+	s, vars, ok := cfn.SubString(uri)
 	if !ok || vars != nil {
 		return "", false
 	}
@@ -109,7 +115,7 @@ func invokedFunction(uri any) (string, bool) {
 	return m[1], true
 }
 
-func newChecker(t *Template) *checker {
+func newChecker(t *cfn.Template) *checker {
 	c := &checker{t: t, authorizerFn: map[string]string{}, methodFn: map[string]string{}, fnRole: map[string]string{}}
 	for _, a := range t.ResourcesOfType("AWS::ApiGateway::Authorizer") {
 		if fn, ok := invokedFunction(a.Properties["AuthorizerUri"]); ok {
@@ -178,7 +184,7 @@ func (c *checker) number(v any) (float64, bool) {
 }
 
 // env returns the Environment.Variables of function f.
-func env(f Resource) map[string]any {
+func env(f cfn.Resource) map[string]any {
 	e, _ := f.Properties["Environment"].(map[string]any)
 	vars, _ := e["Variables"].(map[string]any)
 	return vars
@@ -187,19 +193,19 @@ func env(f Resource) map[string]any {
 // ---------------------------------------------------------------- references
 
 func (c *checker) references(report reporter) {
-	checkRef := func(where string, ref Reference) {
+	checkRef := func(where string, ref cfn.Reference) {
 		_, isResource := c.t.Resources[ref.Target]
 		_, isParam := c.t.Parameters[ref.Target]
 		switch {
 		case ref.Attr != "" && !isResource:
 			report(where, "%s.%s at %s: no such resource", ref.Target, ref.Attr, strings.Join(ref.Path, "."))
-		case ref.Attr == "" && !isResource && !isParam && !IsPseudoParameter(ref.Target):
+		case ref.Attr == "" && !isResource && !isParam && !cfn.IsPseudoParameter(ref.Target):
 			report(where, "%s at %s: no such parameter or resource", ref.Target, strings.Join(ref.Path, "."))
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(c.t.Resources)) {
 		r, _ := c.t.Resource(name)
-		for _, ref := range References(r.Attributes) {
+		for _, ref := range cfn.References(r.Attributes) {
 			checkRef(name, ref)
 		}
 		for _, d := range r.DependsOn {
@@ -219,12 +225,12 @@ func (c *checker) references(report reporter) {
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(c.t.Outputs)) {
-		for _, ref := range References(c.t.Outputs[name]) {
+		for _, ref := range cfn.References(c.t.Outputs[name]) {
 			checkRef("Outputs."+name, ref)
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(c.t.Conditions)) {
-		for _, ref := range References(c.t.Conditions[name]) {
+		for _, ref := range cfn.References(c.t.Conditions[name]) {
 			checkRef("Conditions."+name, ref)
 		}
 	}

@@ -19,6 +19,7 @@ import (
 	"os"
 
 	"github.com/rolegate/rolegate/deploy"
+	"github.com/rolegate/rolegate/internal/cfn"
 )
 
 func main() {
@@ -30,7 +31,7 @@ func main() {
 	rules := flag.Bool("rules", false, "list the rules and exit")
 	flag.Parse()
 	if *rules {
-		for _, r := range deploy.Rules {
+		for _, r := range deploy.Rules() {
 			fmt.Printf("%-36s %s\n", r.ID, r.Doc)
 		}
 		return
@@ -47,7 +48,7 @@ func main() {
 		fmt.Fprintf(os.Stderr, "rolegate-check: %s: %d findings\n", o.template, len(findings))
 		os.Exit(1)
 	}
-	fmt.Printf("rolegate-check: %s passes all %d project rules", o.template, len(deploy.Rules))
+	fmt.Printf("rolegate-check: %s passes all %d project rules", o.template, len(deploy.Rules()))
 	if o.guard != "" {
 		fmt.Printf(" and the Control Tower table in %s", o.controls)
 	}
@@ -63,7 +64,7 @@ func run(ctx context.Context, o options) ([]deploy.Finding, error) {
 	if err != nil {
 		return nil, err
 	}
-	t, err := deploy.ParseTemplate(b)
+	t, err := cfn.ParseTemplate(b)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", o.template, err)
 	}

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rolegate/rolegate/deploy"
 	"github.com/rolegate/rolegate/internal/arn"
+	"github.com/rolegate/rolegate/internal/cfn"
 )
 
 // Deployment is what CloudFormation would know about a stack that a template
@@ -25,13 +25,13 @@ type Deployment struct {
 // a pseudo parameter, and !Sub over those. Anything that needs a deployed
 // resource cannot be known locally and is an error.
 type Resolver struct {
-	Template   *deploy.Template
+	Template   *cfn.Template
 	Deployment Deployment
 }
 
 // String resolves v to a string.
 func (r Resolver) String(v any) (string, error) {
-	if name, ok := deploy.RefTarget(v); ok {
+	if name, ok := cfn.RefTarget(v); ok {
 		if d, ok := r.pseudo(name); ok {
 			return d, nil
 		}
@@ -39,7 +39,7 @@ func (r Resolver) String(v any) (string, error) {
 	if lit, ok := r.Template.ResolveDefault(v); ok {
 		return scalar(lit)
 	}
-	sub, vars, ok := deploy.SubString(v)
+	sub, vars, ok := cfn.SubString(v)
 	if !ok || len(vars) != 0 {
 		return "", fmt.Errorf("cannot resolve %v locally", v)
 	}
@@ -179,7 +179,7 @@ func (rd apiReader) skip(format string, args ...any) {
 
 // authorizer reads the one TOKEN authorizer and returns its logical ID.
 func (rd apiReader) authorizer() (string, error) {
-	var tokens []deploy.Resource
+	var tokens []cfn.Resource
 	for _, a := range rd.r.Template.ResourcesOfType("AWS::ApiGateway::Authorizer") {
 		if typ, _ := rd.r.String(a.Properties["Type"]); typ == "TOKEN" {
 			tokens = append(tokens, a)
@@ -217,7 +217,7 @@ func (rd apiReader) authorizer() (string, error) {
 }
 
 func (rd apiReader) functionIn(v any) string {
-	for _, ref := range deploy.References(v) {
+	for _, ref := range cfn.References(v) {
 		if res, ok := rd.r.Template.Resource(ref.Target); ok && res.Type == "AWS::Lambda::Function" {
 			return res.Name
 		}
@@ -245,7 +245,7 @@ func (rd apiReader) methods(authorizer string) error {
 		}
 		switch auth, _ := rd.r.String(m.Properties["AuthorizationType"]); auth {
 		case "CUSTOM":
-			if target, ok := deploy.RefTarget(m.Properties["AuthorizerId"]); !ok || target != authorizer {
+			if target, ok := cfn.RefTarget(m.Properties["AuthorizerId"]); !ok || target != authorizer {
 				return fmt.Errorf("method %s: AuthorizerId is not !Ref %s", m.Name, authorizer)
 			}
 			route.Authorized = true
@@ -272,10 +272,10 @@ func (rd apiReader) resourcePath(v any, depth int) (string, error) {
 	if depth > 32 {
 		return "", errors.New("resource ParentId chain too deep")
 	}
-	if _, attr, ok := deploy.GetAttTarget(v); ok && attr == "RootResourceId" {
+	if _, attr, ok := cfn.GetAttTarget(v); ok && attr == "RootResourceId" {
 		return "/", nil
 	}
-	name, ok := deploy.RefTarget(v)
+	name, ok := cfn.RefTarget(v)
 	if !ok {
 		return "", fmt.Errorf("ResourceId %v is neither !Ref Resource nor !GetAtt Api.RootResourceId", v)
 	}

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rolegate/rolegate/deploy"
+	"github.com/rolegate/rolegate/internal/cfn"
 )
 
 var testDeployment = Deployment{StackName: "stack", Region: "us-east-1", AccountID: "123456789012"}
@@ -33,7 +33,7 @@ Resources:
 
 func readAPI(t *testing.T, extra string) (API, error) {
 	t.Helper()
-	tpl, err := deploy.ParseTemplate([]byte(apiTemplate + extra))
+	tpl, err := cfn.ParseTemplate([]byte(apiTemplate + extra))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestReadAPIRefuses(t *testing.T) {
 }
 
 func TestResolverString(t *testing.T) {
-	tpl, err := deploy.ParseTemplate([]byte(apiTemplate))
+	tpl, err := cfn.ParseTemplate([]byte(apiTemplate))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,9 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rolegate/rolegate/internal/cfn"
 	"github.com/rolegate/rolegate/internal/local/userpool"
 
-	"github.com/rolegate/rolegate/deploy"
 	"github.com/rolegate/rolegate/internal/arn"
 	"github.com/rolegate/rolegate/internal/local/apigw"
 	"github.com/rolegate/rolegate/internal/local/moto"
@@ -119,7 +119,7 @@ func LoadSettings(path string) (Settings, error) {
 // template: the REST API (apigw.ReadAPI), the Cognito groups with their
 // roles, and the functions' literal environment.
 func ParseSettings(b []byte) (Settings, error) {
-	t, err := deploy.ParseTemplate(b)
+	t, err := cfn.ParseTemplate(b)
 	if err != nil {
 		return Settings{}, err
 	}
@@ -166,7 +166,7 @@ func readGroups(r apigw.Resolver) ([]userpool.Group, error) {
 // template (its RoleName, or the name CloudFormation would generate from the
 // stack and logical ID, and its Path), or a literal role ARN.
 func roleARN(r apigw.Resolver, v any) (string, error) {
-	res, attr, ok := deploy.GetAttTarget(v)
+	res, attr, ok := cfn.GetAttTarget(v)
 	if !ok || attr != "Arn" {
 		s, err := r.String(v)
 		if err != nil {

@@ -1,13 +1,12 @@
-// Package deploy is rolegate's CloudFormation template and its checks. It
-// reads the template into one model (Template), applies the project's own
-// rules (Rules: the permission, trust, logging and metric mistakes cfn-lint
-// accepts but a real deployment would reveal), holds the AWS Control Tower
-// proactive controls to the table in docs/deploy.md (CheckControls, with
-// cfn-guard), and packages the template offline the way `aws cloudformation
-// package` does, so the packaged form can be linted without S3.
+// Package cfn is a CloudFormation template as data: it parses YAML (short-
+// or long-form intrinsics) or JSON into one model, Template, with the
+// references it makes (Ref, Fn::GetAtt, Fn::Sub variables), and resolves
+// parameters and conditions the way CloudFormation does before a hook sees
+// the resources. The deployment checks (deploy) and the local API Gateway
+// (internal/local/apigw) both read templates through it.
 //
-// It reads templates; it never talks to AWS.
-package deploy
+// It reads templates; it judges nothing and never talks to AWS.
+package cfn
 
 import (
 	"errors"
@@ -44,7 +43,7 @@ type Resource struct {
 // ParseTemplate parses a CloudFormation template written in YAML (short- or
 // long-form intrinsics) or JSON.
 func ParseTemplate(b []byte) (*Template, error) {
-	root, err := parseNode(b)
+	root, err := ParseNode(b)
 	if err != nil {
 		return nil, err
 	}
@@ -79,9 +78,10 @@ func ParseTemplate(b []byte) (*Template, error) {
 	return t, nil
 }
 
-// parseNode parses b into a YAML node tree with every short-form intrinsic
-// rewritten to its long form.
-func parseNode(b []byte) (*yaml.Node, error) {
+// ParseNode parses b into a YAML node tree with every short-form intrinsic
+// rewritten to its long form: the document's mapping, for a writer that
+// keeps the template's order and comments (deploy.Package).
+func ParseNode(b []byte) (*yaml.Node, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(b, &root); err != nil {
 		return nil, fmt.Errorf("template: %w", err)
@@ -194,7 +194,7 @@ func (t *Template) Parameter(name string) (Parameter, bool) {
 	if !ok {
 		return Parameter{}, false
 	}
-	p := Parameter{Name: name, AllowedValues: list(m["AllowedValues"])}
+	p := Parameter{Name: name, AllowedValues: List(m["AllowedValues"])}
 	p.Type, _ = m["Type"].(string)
 	p.Default, p.HasDefault = m["Default"]
 	p.AllowedPattern, _ = m["AllowedPattern"].(string)
@@ -275,6 +275,12 @@ func SubString(v any) (s string, vars map[string]any, ok bool) {
 
 var subVar = regexp.MustCompile(`\$\{([^!}][^}]*)\}`)
 
+// ReplaceSubVariables returns s with every ${...} of a Fn::Sub template
+// string replaced by repl; ${!Literal} is left as it is.
+func ReplaceSubVariables(s, repl string) string {
+	return subVar.ReplaceAllLiteralString(s, repl)
+}
+
 // SubVariables returns the names inside ${...} of a Fn::Sub template string,
 // in order: "Api", "AWS::Region", "Function.Arn". ${!Literal} is skipped.
 func SubVariables(s string) []string {
@@ -346,4 +352,16 @@ func IsPseudoParameter(name string) bool {
 		return true
 	}
 	return false
+}
+
+// List returns v as a list, as CloudFormation reads a property that takes one
+// value or several: a single value becomes a list of one, nil none.
+func List(v any) []any {
+	switch x := v.(type) {
+	case nil:
+		return nil
+	case []any:
+		return x
+	}
+	return []any{v}
 }
