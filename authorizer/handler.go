@@ -238,7 +238,7 @@ func (h *Handler) logDecision(ctx context.Context, a *attempt, err error) {
 	}.Attrs()...)
 	r.AddAttrs(slog.String("awsRequestId", awsRequestID))
 	if a.sub != "" {
-		r.AddAttrs(slog.String("sub", a.sub))
+		r.AddAttrs(slog.String("sub", emf.Text(a.sub))) // signed, yet not ours
 	}
 	if out == failed {
 		// Errors are ours to fix; their text names keys and URLs, never token bytes.

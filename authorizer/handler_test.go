@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/rolegate/rolegate/authorizer"
+	"github.com/rolegate/rolegate/internal/emf"
 	"github.com/rolegate/rolegate/jwks"
 	"github.com/rolegate/rolegate/jwks/jwkstest"
 )
@@ -416,6 +417,18 @@ func TestLogsNeverCarryTheToken(t *testing.T) {
 	for _, secret := range []string{tok, sig[:20], sig[len(sig)-20:], tok[:20]} {
 		if strings.Contains(logs, secret) {
 			t.Fatalf("logs carry token bytes:\n%s", logs)
+		}
+	}
+}
+
+// A claim reaches the log line as text a reader's terminal shows as it is:
+// a bidi override (U+202E) would show the line reordered.
+func TestLogsEscapeHiddenCharactersOfClaims(t *testing.T) {
+	f := newFixture(t)
+	for _, sub := range []string{"alice\u202eexe.gnp", "alice\u200b", "alice\u0085", "alice\u2028x"} {
+		r := f.authorize(t, f.idToken(t, func(c map[string]any) { c["sub"] = sub }), testMethodARN)
+		if got, ok := r.log["sub"].(string); !ok || strings.ContainsFunc(got, emf.Hidden) || !strings.HasPrefix(got, `alice\u`) {
+			t.Errorf("sub %q logged as %q, want it escaped", sub, r.log["sub"])
 		}
 	}
 }

@@ -195,7 +195,7 @@ func (h *Handler) logRequest(ctx context.Context, req events.APIGatewayProxyRequ
 		slog.String("awsRequestId", awsRequestID),
 		slog.String("apiRequestId", req.RequestContext.RequestID),
 		slog.String("method", req.HTTPMethod),
-		slog.String("path", req.Path),
+		slog.String("path", emf.Text(req.Path)), // the caller's
 		slog.String("role", r.id.Role),
 		slog.String("user", r.id.User()),
 		slog.Int("status", status),

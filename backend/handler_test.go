@@ -297,6 +297,12 @@ func TestRefusedBeforeAnySTSCall(t *testing.T) {
 			whoamiEvent(readers, aliceSub, long), "bad_context"},
 		{"a username with a newline is refused", backend.Config{}, lambdaCtx(),
 			whoamiEvent(readers, aliceSub, "alice\nrole=admin"), "bad_context"},
+		{"a username with a bidi override is refused", backend.Config{}, lambdaCtx(),
+			whoamiEvent(readers, aliceSub, "alice\u202egnp.exe"), "bad_context"},
+		{"a username with a zero-width space is refused", backend.Config{}, lambdaCtx(),
+			whoamiEvent(readers, aliceSub, "al\u200bice"), "bad_context"},
+		{"a username with a C1 control is refused", backend.Config{}, lambdaCtx(),
+			whoamiEvent(readers, aliceSub, "alice\u0085"), "bad_context"},
 		{"a sub that is not UTF-8 is refused", backend.Config{}, lambdaCtx(),
 			whoamiEvent(readers, "\xff\xfe", "alice"), "bad_context"},
 		{"a sub unusable as SourceIdentity is refused", backend.Config{}, lambdaCtx(),
@@ -511,6 +517,18 @@ func TestLogLine(t *testing.T) {
 	// the caller's bearer token is in the event; it must not reach the log
 	if strings.Contains(f.logs.String(), "eyJ") {
 		t.Error("log contains the bearer token")
+	}
+}
+
+// The path is the caller's: a bidi override in it (U+202E) reaches the log
+// line escaped, never as a character that reorders a reader's terminal.
+func TestLogEscapesHiddenCharactersOfThePath(t *testing.T) {
+	f := newFixture(t, backend.Config{})
+	req := whoamiEvent(readers, aliceSub, "alice")
+	req.Path = "/whoami\u202e\u200b"
+	f.handle(t, lambdaCtx(), req)
+	if got := f.lastLog(t).Members["path"]; got != `/whoami\u202e\u200b` {
+		t.Errorf("path logged as %q, want each hidden character as a \\u escape", got)
 	}
 }
 

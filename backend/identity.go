@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/rolegate/rolegate/internal/arn"
+	"github.com/rolegate/rolegate/internal/emf"
 )
 
 // RoleHeader is the one request header that may choose the caller's role,
@@ -149,7 +150,7 @@ func roleHeader(req events.APIGatewayProxyRequest) (value string, sent bool, err
 
 // contextString returns authorizer[key] if it is a string (a number where a
 // string belongs is refused, not converted) of at most maxLen bytes, valid
-// UTF-8 without control characters. A missing key or null is "".
+// UTF-8 without an [emf.Hidden] character. A missing key or null is "".
 func contextString(authorizer map[string]any, key string, maxLen int) (string, error) {
 	v, ok := authorizer[key]
 	if !ok || v == nil {
@@ -163,11 +164,9 @@ func contextString(authorizer map[string]any, key string, maxLen int) (string, e
 		return "", fmt.Errorf("%w: %s is %d bytes, limit %d", errBadContext, key, len(s), maxLen)
 	case !utf8.ValidString(s):
 		return "", fmt.Errorf("%w: %s is not UTF-8", errBadContext, key)
-	}
-	for i := range len(s) { // a control character would only help forge structure downstream
-		if s[i] < 0x20 || s[i] == 0x7f {
-			return "", fmt.Errorf("%w: %s has a control character", errBadContext, key)
-		}
+	case strings.ContainsFunc(s, emf.Hidden):
+		// would only help forge structure downstream, or reorder a log reader's line
+		return "", fmt.Errorf("%w: %s has a control or format character", errBadContext, key)
 	}
 	return s, nil
 }

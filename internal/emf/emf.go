@@ -10,9 +10,11 @@
 package emf
 
 import (
+	"fmt"
 	"log/slog"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // DefaultNamespace is the metric namespace when METRICS_NAMESPACE is unset.
@@ -30,6 +32,36 @@ func ValidNamespace(ns string) bool {
 		}
 	}
 	return true
+}
+
+// Hidden reports whether r must not reach a log line as it is: a control
+// character (C0, DEL, C1), a format character (Unicode Cf, such as the bidi
+// override U+202E that makes a terminal show a line reordered, or a
+// zero-width space) or a line or paragraph separator. It is the one rule for
+// values that come from outside: refused where a value is checked, escaped
+// by [Text] where it is only shown.
+func Hidden(r rune) bool { return unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp) }
+
+// Text returns s with each [Hidden] rune spelt \uXXXX (\U00XXXXXX beyond the
+// BMP), for a field of a log line that shows a value from outside. A
+// backslash is spelt \u005c, so that no value can pass for an escaped one.
+func Text(s string) string {
+	escaped := func(r rune) bool { return r == '\\' || Hidden(r) }
+	if !strings.ContainsFunc(s, escaped) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case !escaped(r):
+			b.WriteRune(r)
+		case r > 0xffff:
+			fmt.Fprintf(&b, `\U%08x`, r)
+		default:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		}
+	}
+	return b.String()
 }
 
 // Unit is a CloudWatch metric unit.

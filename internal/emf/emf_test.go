@@ -105,3 +105,28 @@ func TestValidNamespace(t *testing.T) {
 		}
 	}
 }
+
+func TestText(t *testing.T) {
+	for _, tt := range []struct {
+		name, in, want string
+	}{
+		{"plain text is kept", "alice@example.com", "alice@example.com"},
+		{"letters of any script and emoji are kept", "Zo\u00eb \u5c71\u7530 \U0001f600", "Zo\u00eb \u5c71\u7530 \U0001f600"},
+		{"a bidi override is escaped", "alice\u202egnp.exe", `alice\u202egnp.exe`},
+		{"a zero-width space is escaped", "al\u200bice", `al\u200bice`},
+		{"C0 controls and DEL are escaped", "a\nb\x00c\x7f", `a\u000ab\u0000c\u007f`},
+		{"a C1 control is escaped", "a\u0085", `a\u0085`},
+		{"line and paragraph separators are escaped", "a\u2028b\u2029", `a\u2028b\u2029`},
+		{"a backslash is escaped, so no escape can be forged", `a\u202e`, `a\u005cu202e`},
+		{"a format character beyond the BMP is escaped", "a\U000e0001", `a\U000e0001`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := emf.Text(tt.in); got != tt.want {
+				t.Errorf("Text(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+			if strings.ContainsFunc(emf.Text(tt.in), emf.Hidden) {
+				t.Errorf("Text(%q) keeps a hidden character", tt.in)
+			}
+		})
+	}
+}

@@ -27,11 +27,15 @@ type Document struct {
 // epoch milliseconds; _aws.CloudWatchMetrics a non-empty list of directives,
 // each with a Namespace, Dimensions (sets of at most 30 names) and Metrics
 // (each with a Name, at most 100); every dimension a top-level string member
-// and every metric a top-level number member.
+// and every metric a top-level number member. rolegate's own rule too: no
+// [emf.Hidden] character as it is (a bidi override, say).
 func Validate(line []byte) (Document, error) {
 	var d Document
 	if bytes.ContainsAny(bytes.TrimRight(line, "\n"), "\n\r") {
 		return d, errors.New("emftest: not one line")
+	}
+	if bytes.ContainsFunc(bytes.TrimRight(line, "\n"), emf.Hidden) {
+		return d, errors.New("emftest: a character emf.Hidden names, unescaped")
 	}
 	dec := json.NewDecoder(bytes.NewReader(line))
 	dec.UseNumber()

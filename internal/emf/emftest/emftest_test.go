@@ -23,6 +23,7 @@ func TestValidateRefuses(t *testing.T) {
 		{"a dimension missing from the top level", strings.Replace(good, `"Outcome":"ok",`, ``, 1)},
 		{"a dimension that is not a string", strings.Replace(good, `"Outcome":"ok"`, `"Outcome":1`, 1)},
 		{"a metric missing from the top level", strings.Replace(good, `,"Requests":1`, ``, 1)},
+		{"a bidi override as it is", strings.Replace(good, `"Outcome":"ok"`, "\"Outcome\":\"ok\u202e\"", 1)},
 		{"a metric that is not a number", strings.Replace(good, `"Requests":1`, `"Requests":"1"`, 1)},
 	}
 	for _, tt := range tests {
