@@ -106,7 +106,7 @@ func newFixture(t testing.TB, opts ...fixtureOption) *fixture {
 	if s.cfg != nil {
 		s.cfg(&f.cfg)
 	}
-	var keys authorizer.KeySource = jwks.NewCache(f.cfg.KeySetURL(), jwks.WithClock(f.clock.Now))
+	var keys authorizer.KeySource = jwks.NewCache([]string{f.cfg.KeySetURL()}, jwks.WithClock(f.clock.Now))
 	if s.keySource != nil {
 		keys = s.keySource(keys)
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,7 +18,7 @@ import (
 
 // The cache's fixed rules.
 const (
-	// Timeout bounds one fetch, whatever the HTTP client's own timeout.
+	// Timeout bounds the request to one URL, whatever the HTTP client's own timeout.
 	Timeout = 3 * time.Second
 	// MinRefetchInterval is the penalty box: lookups start at most one fetch per interval, however many unknown
 	// kids they see.
@@ -33,14 +34,15 @@ const (
 	MaxSetBytes = 150 << 10
 )
 
-// Cache holds the key set of one JWKS URL. It is safe for concurrent use; lookups of known kids take no lock.
+// Cache holds the key set of one identity provider, fetched from the first of its URLs that answers with a valid
+// set (the others are mirrors of the same keys, tried in order). It is safe for concurrent use; lookups of known kids take no lock.
 //
 // Fetches happen on Prefetch, when a lookup meets an unknown kid, and in the background when a lookup finds the set
 // older than RefreshInterval. Lookups start at most one fetch per MinRefetchInterval (Prefetch, the owner's explicit
 // call, is not limited), and a lookup that needs a fetch while one is running waits for it instead of starting
 // another. A failed fetch keeps the last good set, for at most MaxAge after it was fetched. A redirect fails the fetch.
 type Cache struct {
-	url     string
+	urls    []string
 	client  *http.Client
 	now     func() time.Time
 	log     *slog.Logger
@@ -84,14 +86,17 @@ func WithLogger(l *slog.Logger) Option { return func(c *Cache) { c.log = l } }
 // the dimension Result, ok or failed.
 func WithMetrics(namespace string) Option { return func(c *Cache) { c.metrics = namespace } }
 
-// NewCache returns a Cache for the JWKS at url. It fetches nothing until Prefetch or the first Key.
-func NewCache(url string, opts ...Option) *Cache {
-	c := &Cache{url: url, client: &http.Client{Timeout: Timeout}, now: time.Now, log: slog.New(slog.DiscardHandler)}
+// NewCache returns a Cache for the JWKS served at urls, in order of preference; it needs at least one. Every URL
+// must serve the same provider's keys: a set from any of them verifies the provider's tokens. It fetches nothing
+// until Prefetch or the first Key.
+func NewCache(urls []string, opts ...Option) *Cache {
+	c := &Cache{urls: slices.Clone(urls), client: &http.Client{Timeout: Timeout}, now: time.Now, log: slog.New(slog.DiscardHandler)}
 	for _, o := range opts {
 		o(c)
 	}
 	client := *c.client // a copy: the caller's client keeps its own redirect policy
-	// A key host or proxy answering 3xx must not hand key selection to whatever URL it names (or downgrade to http).
+	// A key host or proxy answering 3xx, at any of the URLs, must not hand key selection to whatever URL it names
+	// (or downgrade to http).
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return errRedirect }
 	c.client = &client
 	return c
@@ -196,10 +201,8 @@ func (c *Cache) startFetch(ctx context.Context, lookup bool) (call *fetchCall, s
 }
 
 func (c *Cache) run(ctx context.Context, call *fetchCall) {
-	ctx, cancel := context.WithTimeout(ctx, Timeout)
-	defer cancel()
 	start := time.Now() // wall time for the log line; the injected clock may stand still
-	keys, err := c.download(ctx)
+	keys, url, err := c.fetch(ctx)
 	c.mu.Lock()
 	if err == nil {
 		call.set = &keySet{keys: keys, fetched: c.now()}
@@ -211,7 +214,7 @@ func (c *Cache) run(ctx context.Context, call *fetchCall) {
 	defer close(call.done) // after the log line, so that a waiter returns with it written
 
 	result, level, msg := "ok", slog.LevelInfo, "jwks fetched"
-	attrs := []slog.Attr{slog.String("url", c.url), slog.Int64("ms", time.Since(start).Milliseconds())}
+	attrs := []slog.Attr{slog.String("url", url), slog.Int64("ms", time.Since(start).Milliseconds())}
 	if err != nil {
 		result, level, msg = "failed", slog.LevelWarn, "jwks fetch failed; keeping the last good key set"
 		attrs = append(attrs, slog.Bool("haveSet", c.set.Load() != nil), slog.String("error", err.Error()))
@@ -229,6 +232,7 @@ func (c *Cache) run(ctx context.Context, call *fetchCall) {
 var (
 	errRedirect = errors.New("jwks: redirect refused: keys come only from the configured URL")
 	errTooLarge = errors.New("jwks: response larger than the size cap")
+	errNoURL    = errors.New("jwks: no key set URL")
 )
 
 // statusError is a non-200 answer.
@@ -236,8 +240,23 @@ type statusError struct{ code int }
 
 func (e *statusError) Error() string { return fmt.Sprintf("jwks: unexpected HTTP status %d", e.code) }
 
-func (c *Cache) download(ctx context.Context) (map[string]*Key, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url, nil)
+// fetch tries each URL once, in order, and returns the first valid set and the URL that served it; after a
+// failure of all, url is the last tried and err joins each URL's error.
+func (c *Cache) fetch(ctx context.Context) (keys map[string]*Key, url string, err error) {
+	var errs []error
+	for _, url = range c.urls {
+		if keys, err = c.download(ctx, url); err == nil {
+			return keys, url, nil
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", url, err))
+	}
+	return nil, url, cmp.Or(errors.Join(errs...), errNoURL)
+}
+
+func (c *Cache) download(ctx context.Context, url string) (map[string]*Key, error) {
+	ctx, cancel := context.WithTimeout(ctx, Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return nil, fmt.Errorf("jwks: %w", err)
 	}

@@ -30,7 +30,7 @@ func newCache(iss *jwkstest.Issuer, clk *clocktest.Clock, timeout time.Duration)
 	if timeout > 0 {
 		opts = append(opts, jwks.WithHTTPClient(&http.Client{Timeout: timeout}))
 	}
-	return jwks.NewCache(iss.URL, opts...)
+	return jwks.NewCache([]string{iss.URL}, opts...)
 }
 
 func prefetch(t *testing.T, c *jwks.Cache) {
@@ -527,7 +527,7 @@ func BenchmarkParseSet(b *testing.B) {
 func prefetchedCache(b *testing.B) (*jwkstest.Issuer, *jwks.Cache) {
 	b.Helper()
 	iss := jwkstest.NewIssuer(b)
-	c := jwks.NewCache(iss.URL)
+	c := jwks.NewCache([]string{iss.URL})
 	if err := c.Prefetch(context.Background()); err != nil {
 		b.Fatal(err)
 	}
@@ -556,7 +556,7 @@ func TestCacheRefusesRedirects(t *testing.T) {
 			if tt.client != nil {
 				opts = append(opts, jwks.WithHTTPClient(tt.client))
 			}
-			c := jwks.NewCache(iss.URL, opts...)
+			c := jwks.NewCache([]string{iss.URL}, opts...)
 			if tt.held {
 				prefetch(t, c)
 			}
@@ -587,7 +587,7 @@ func TestCacheFetchMetrics(t *testing.T) {
 	clk := clocktest.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	iss := jwkstest.NewIssuer(t)
 	logs := &syncbuf.Buffer{}
-	c := jwks.NewCache(iss.URL, jwks.WithClock(clk.Now), jwks.WithLogger(slog.New(slog.NewJSONHandler(logs, nil))), jwks.WithMetrics("rolegate"))
+	c := jwks.NewCache([]string{iss.URL}, jwks.WithClock(clk.Now), jwks.WithLogger(slog.New(slog.NewJSONHandler(logs, nil))), jwks.WithMetrics("rolegate"))
 	prefetch(t, c)
 	iss.SetFailing(http.StatusBadGateway)
 	if err := c.Prefetch(context.Background()); err == nil {
@@ -613,4 +613,90 @@ func TestCacheFetchMetrics(t *testing.T) {
 			t.Errorf("fetch %d: namespace %q, values %v, Result %v, sets %v", i, d.Namespace, d.Values, d.Members["Result"], d.Sets)
 		}
 	}
+}
+
+// refusingURL returns a loopback URL where nothing listens: connections are refused.
+func refusingURL(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return "http://" + addr + "/keys.json"
+}
+
+// TestCacheTriesURLsInOrder: the first URL that answers with a valid set wins, each URL is tried once per fetch,
+// and the penalty box holds back every URL alike.
+func TestCacheTriesURLsInOrder(t *testing.T) {
+	key := jwkstest.NewKey(t, "", 2048)
+	for _, tt := range []struct {
+		name  string
+		first func(t *testing.T, first *jwkstest.Issuer) string // the first URL, broken its way
+	}{
+		{"a first URL that refuses connections", func(t *testing.T, _ *jwkstest.Issuer) string { return refusingURL(t) }},
+		{"a first URL answering 503", func(t *testing.T, first *jwkstest.Issuer) string {
+			first.SetFailing(http.StatusServiceUnavailable)
+			return first.URL
+		}},
+		{"a first URL answering garbage", func(t *testing.T, first *jwkstest.Issuer) string {
+			first.SetBody([]byte("<html>maintenance</html>"))
+			return first.URL
+		}},
+		{"a first URL answering a redirect", func(t *testing.T, first *jwkstest.Issuer) string {
+			first.SetRedirect("http://localhost:1/elsewhere.json")
+			return first.URL
+		}},
+	} {
+		t.Run(tt.name+" falls through to the second", func(t *testing.T) {
+			clk := clocktest.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+			first := jwkstest.NewIssuer(t, jwkstest.WithKey(key))
+			second := jwkstest.NewIssuer(t, jwkstest.WithKey(key))
+			c := jwks.NewCache([]string{tt.first(t, first), second.URL}, jwks.WithClock(clk.Now))
+			prefetch(t, c)
+			wantKey(t, c, second.Key())
+			wantFetches(t, second, 1)
+			if n := first.Fetches(); n > 1 {
+				t.Errorf("the first URL was tried %d times in one fetch", n)
+			}
+		})
+	}
+	t.Run("a first URL that answers is the only one fetched", func(t *testing.T) {
+		first := jwkstest.NewIssuer(t, jwkstest.WithKey(key))
+		second := jwkstest.NewIssuer(t, jwkstest.WithKey(key))
+		c := jwks.NewCache([]string{first.URL, second.URL})
+		prefetch(t, c)
+		wantKey(t, c, first.Key())
+		wantFetches(t, first, 1)
+		wantFetches(t, second, 0)
+	})
+	t.Run("when every URL fails, none is tried again before the penalty box opens", func(t *testing.T) {
+		clk := clocktest.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+		first := jwkstest.NewIssuer(t, jwkstest.WithKey(key))
+		second := jwkstest.NewIssuer(t, jwkstest.WithKey(key))
+		first.SetFailing(http.StatusBadGateway)
+		second.SetFailing(http.StatusBadGateway)
+		c := jwks.NewCache([]string{first.URL, second.URL}, jwks.WithClock(clk.Now))
+		err := c.Prefetch(context.Background())
+		if !isStatus(http.StatusBadGateway)(err) || !strings.Contains(err.Error(), first.URL) || !strings.Contains(err.Error(), second.URL) {
+			t.Fatalf("Prefetch = %v, want both URLs' 502", err)
+		}
+		wantErr(t, c, first.Key().ID, jwks.ErrUnavailable) // the first lookup tries again, both URLs once
+		wantErr(t, c, first.Key().ID, jwks.ErrUnavailable)
+		wantFetches(t, first, 2)
+		wantFetches(t, second, 2)
+		second.SetFailing(0)
+		clk.Advance(window)
+		wantKey(t, c, second.Key())
+		wantFetches(t, first, 3)
+		wantFetches(t, second, 3)
+	})
+	t.Run("no URL is an outage, not a set", func(t *testing.T) {
+		c := jwks.NewCache(nil)
+		if err := c.Prefetch(context.Background()); err == nil {
+			t.Fatal("Prefetch without a URL succeeded")
+		}
+		wantErr(t, c, "kid", jwks.ErrUnavailable)
+	})
 }

@@ -1,7 +1,7 @@
 // Package jwks fetches, parses and caches the JSON Web Key Set of an identity provider (Amazon Cognito).
 //
 // It only ever hands out RSA signature keys fit for RS256 with a modulus of at least 2048 bits; every other key in a
-// set is skipped, and a set without one usable key is an error. Keys come only from the URL a Cache was built with:
+// set is skipped, and a set without one usable key is an error. Keys come only from the URLs a Cache was built with:
 // it never sees a token, so nothing a token names (jku, x5u, jwk, x5c) can send it elsewhere, and it follows no
 // redirect. It holds no private keys and signs nothing (minting lives in internal/local/mint, for tests and local runs).
 // Besides internal/local/mint, it is the only package in rolegate that imports github.com/lestrrat-go/jwx (jwk and jwa:

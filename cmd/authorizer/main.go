@@ -23,7 +23,7 @@ func main() {
 		log.Error("invalid configuration", "error", err)
 		os.Exit(1)
 	}
-	keys := jwks.NewCache(cfg.KeySetURL(), jwks.WithLogger(log), jwks.WithMetrics(cfg.MetricsNamespace))
+	keys := jwks.NewCache([]string{cfg.KeySetURL()}, jwks.WithLogger(log), jwks.WithMetrics(cfg.MetricsNamespace))
 	// Fetch at init, where the time is free; on failure the first request tries again.
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	if err := keys.Prefetch(ctx); err != nil {

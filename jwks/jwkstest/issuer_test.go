@@ -278,7 +278,7 @@ func TestMintVerifiesAgainstTheServedSet(t *testing.T) {
 	if claims["cognito:username"] != "alice" {
 		t.Fatalf("claims = %v", claims)
 	}
-	c := jwks.NewCache(iss.URL)
+	c := jwks.NewCache([]string{iss.URL})
 	k, err := c.Key(context.Background(), hdr["kid"].(string))
 	if err != nil {
 		t.Fatal(err)
