@@ -109,6 +109,7 @@ type attempt struct {
 	cached bool
 	sub    string // set once the signature verified, even if the claims then failed
 	err    error  // why there is no decision
+	apiID  string // API Gateway's request id, when the event carries one
 }
 
 // Handle answers one TOKEN event with an Allow or Deny policy for the stage of
@@ -130,8 +131,7 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayCustomAuthori
 		// The exact message API Gateway turns into 401; produced nowhere else.
 		return events.APIGatewayCustomAuthorizerResponse{}, errors.New("Unauthorized")
 	}
-	// The reason names the failure for whoever reads the Lambda error; it says nothing about keys or tokens.
-	return events.APIGatewayCustomAuthorizerResponse{}, errors.New("Internal error: " + classify(a.err).reason)
+	return events.APIGatewayCustomAuthorizerResponse{}, lambdaError(a.err)
 }
 
 // decide fills a with the decision for req, from the cache when it can.
@@ -143,7 +143,13 @@ func (h *Handler) decide(ctx context.Context, a *attempt, req events.APIGatewayC
 		return
 	}
 	a.stage = m.StageARN()
-	tok, err := extractToken(req.AuthorizationToken)
+	h.decideToken(ctx, a, req.AuthorizationToken)
+}
+
+// decideToken fills a with the decision for the credential s (the bare JWT or
+// "Bearer <JWT>"), from the cache when it can: the part shared by every event type.
+func (h *Handler) decideToken(ctx context.Context, a *attempt, s string) {
+	tok, err := extractToken(s)
 	if err != nil {
 		a.err = err
 		return
@@ -237,6 +243,9 @@ func (h *Handler) logDecision(ctx context.Context, a *attempt, err error) {
 		Metrics:    []emf.Metric{{Name: "Decisions", Unit: emf.Count, Value: 1}, {Name: "CacheHit", Unit: emf.Count, Value: hit}},
 	}.Attrs()...)
 	r.AddAttrs(slog.String("awsRequestId", awsRequestID))
+	if a.apiID != "" {
+		r.AddAttrs(slog.String("apiRequestId", a.apiID))
+	}
 	if a.sub != "" {
 		r.AddAttrs(slog.String("sub", emf.Text(a.sub))) // signed, yet not ours
 	}

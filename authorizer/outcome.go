@@ -44,6 +44,7 @@ var (
 	errBadRole         = &rejection{denied, "bad_role"}
 	errKeysUnavailable = &rejection{failed, "keys_unavailable"}
 	errBadMethodARN    = &rejection{failed, "bad_method_arn"}
+	errBadEvent        = &rejection{failed, "bad_event"}
 	errInternal        = &rejection{failed, "internal"}
 )
 

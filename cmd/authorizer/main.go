@@ -1,4 +1,4 @@
-// Command authorizer is the rolegate TOKEN authorizer Lambda (bootstrap for the
+// Command authorizer is the rolegate authorizer Lambda, TOKEN and HTTP API (bootstrap for the
 // provided.al2023 runtime). It only wires: configuration from the environment,
 // the pool's JWKS cache, a JSON logger on stdout, and authorizer.Handler.
 package main
@@ -35,5 +35,5 @@ func main() {
 		log.Error("invalid configuration", "error", err)
 		os.Exit(1)
 	}
-	lambda.Start(h.Handle)
+	lambda.Start(h.HandleEvent)
 }

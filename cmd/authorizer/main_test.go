@@ -155,6 +155,77 @@ func TestBootstrapUnderRIE(t *testing.T) {
 	})
 }
 
+// TestBootstrapHTTPAPIUnderRIE runs the same real bootstrap on HTTP API Lambda authorizer events (payload format
+// 2.0, testdata's sample as AWS documents it), which it must answer with simple responses.
+func TestBootstrapHTTPAPIUnderRIE(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the bootstrap")
+	}
+	iss := jwkstest.NewIssuer(t)
+	fn := rietest.Start(t, rie.Options{
+		Bootstrap: rietest.Build(t, "./cmd/authorizer"),
+		Env:       []string{"USER_POOL_ID=" + iss.PoolID, "APP_CLIENT_IDS=" + iss.ClientID, "JWKS_URL=" + iss.URL},
+	})
+	sample, err := os.ReadFile(filepath.Join("..", "..", "testdata", "authorizer-http-event.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	invoke := func(t *testing.T, identitySource ...string) []byte {
+		t.Helper()
+		var ev map[string]any
+		if err := json.Unmarshal(sample, &ev); err != nil {
+			t.Fatal(err)
+		}
+		ev["identitySource"] = identitySource
+		raw, _ := json.Marshal(ev)
+		body, err := fn.Invoke(context.Background(), raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return body
+	}
+	simple := func(t *testing.T, body []byte) events.APIGatewayV2CustomAuthorizerSimpleResponse {
+		t.Helper()
+		var resp events.APIGatewayV2CustomAuthorizerSimpleResponse
+		if _, isErr := rie.ParseError(body); isErr || json.Unmarshal(body, &resp) != nil || !bytes.Contains(body, []byte(`"isAuthorized"`)) {
+			t.Fatalf("body %s, want a simple response", body)
+		}
+		return resp
+	}
+
+	t.Run("a valid ID token is authorized with the user in the context", func(t *testing.T) {
+		resp := simple(t, invoke(t, "Bearer "+iss.Mint(t, iss.IDClaims("alice", "admins"))))
+		if !resp.IsAuthorized || resp.Context["preferredRole"] != iss.Role("admins") || resp.Context["username"] != "alice" {
+			t.Fatalf("response %+v", resp)
+		}
+	})
+	for _, tt := range []struct{ name, token string }{
+		{"a user without a role is not authorized", iss.Mint(t, iss.IDClaims("bob"))},
+		{"a tampered token is not authorized (HTTP APIs have no 401 from the function)", jwkstest.Tamper(iss.Mint(t, iss.IDClaims("alice", "admins")))},
+		{"an access token is not authorized", iss.Mint(t, iss.AccessClaims("alice"))},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if resp := simple(t, invoke(t, tt.token)); resp.IsAuthorized || resp.Context != nil {
+				t.Fatalf("response %+v, want isAuthorized false and no context", resp)
+			}
+		})
+	}
+	t.Run("two identity sources are a function error (500)", func(t *testing.T) {
+		if msg, isErr := rie.ParseError(invoke(t, "a", "b")); !isErr || msg != "Internal error: bad_event" {
+			t.Fatalf("error %q (%v), want Internal error: bad_event", msg, isErr)
+		}
+	})
+	t.Run("an event of neither shape is a function error (500)", func(t *testing.T) {
+		body, err := fn.Invoke(context.Background(), []byte(`{"version":"1.0","type":"REQUEST","methodArn":"`+methodARN+`","identitySource":"x"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if msg, isErr := rie.ParseError(body); !isErr || msg != "Internal error: bad_event" {
+			t.Fatalf("body %s, want the error Internal error: bad_event", body)
+		}
+	})
+}
+
 // TestBootstrapRefusesBadConfiguration checks that a misconfigured function fails its cold start, loudly.
 func TestBootstrapRefusesBadConfiguration(t *testing.T) {
 	if testing.Short() {
