@@ -126,7 +126,11 @@ func TestHTTPOutcomes(t *testing.T) {
 		{"a valid ID token is authorized", "allow", "ok", httpEvent(t, "Bearer "+valid, nil)},
 		{"a bare token is authorized too", "allow", "ok", httpEvent(t, valid, nil)},
 		{"a valid token without a role is not authorized", "forbidden", "no_role",
-			httpEvent(t, f.idToken(t, func(c map[string]any) { delete(c, "cognito:groups"); delete(c, "cognito:roles"); delete(c, "cognito:preferred_role") }), nil)},
+			httpEvent(t, f.idToken(t, func(c map[string]any) {
+				delete(c, "cognito:groups")
+				delete(c, "cognito:roles")
+				delete(c, "cognito:preferred_role")
+			}), nil)},
 		{"an expired token is not authorized", "forbidden", "expired",
 			httpEvent(t, f.idToken(t, func(c map[string]any) { c["exp"] = t0.Add(-time.Hour).Unix() }), nil)},
 		{"an access token is not authorized", "forbidden", "wrong_token_use", httpEvent(t, f.iss.Mint(t, f.iss.AccessClaims("alice")), nil)},
