@@ -27,9 +27,11 @@
 // gets an error, never a configuration that carries the execution role's
 // credentials.
 //
-// Teams put their own handlers behind [Handler.ConfigFor], which turns one
-// event into an aws.Config for that user; [Handler.Handle] is the whoami
-// handler built on it. Each request writes one JSON log line that is also a
-// CloudWatch EMF document: Requests by Outcome, AssumeRoleCalls and
-// AssumeRoleLatency.
+// Teams write their routes as plain functions ([Func]) of the request, the
+// caller's [Identity] and an aws.Config signed with the caller's role, and
+// [Handler.Proxy] turns them into the Lambda handler: routing (404, 405),
+// role choice, credentials, the deadline reserve and the answer to an error
+// are its, in one place. GET /whoami ([Handler.WhoamiRoute]) is built on it.
+// Each request writes one JSON log line that is also a CloudWatch EMF
+// document: Requests by Outcome, AssumeRoleCalls and AssumeRoleLatency.
 package backend

@@ -132,8 +132,8 @@ func FuzzRoleChoice(f *testing.F) {
 			if cfg.Credentials != nil {
 				t.Fatalf("refused (%v) but returned credentials", err)
 			}
-			if resp := backend.ErrorResponse(req, err); resp.StatusCode != http.StatusForbidden {
-				t.Fatalf("refusal %v answered %d, want 403", err, resp.StatusCode)
+			if status := backend.ErrorStatus(err); status != http.StatusForbidden {
+				t.Fatalf("refusal %v answered %d, want 403", err, status)
 			}
 			return
 		}

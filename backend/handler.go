@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -25,9 +24,8 @@ import (
 // still gets a JSON 502 out instead of a Lambda timeout.
 const deadlineReserve = 500 * time.Millisecond
 
-// Handler serves GET /whoami with each caller's role, and gives any other
-// handler the same credentials through [Handler.ConfigFor]. Build it with
-// [New]. Safe for concurrent use.
+// Handler runs routes with each caller's role ([Handler.Proxy]), GET /whoami
+// among them. Build it with [New]. Safe for concurrent use.
 type Handler struct {
 	cfg      Config
 	allow    allowlist
@@ -89,13 +87,13 @@ type Whoami struct {
 	Roles []string `json:"roles"`
 }
 
-// ConfigFor returns an aws.Config for the caller of req, signed with the
+// configFor returns an aws.Config for the caller of req, signed with the
 // temporary credentials of the role chosen from its authorizer context (see
 // [RoleHeader]), and that identity. The role is checked before any STS call
-// and the credentials are obtained before ConfigFor returns, so an error
-// means no user work should run: [ErrorResponse] answers it, and the Config
-// is the zero value, with no credentials, the execution role's least of all.
-func (h *Handler) ConfigFor(ctx context.Context, req events.APIGatewayProxyRequest) (aws.Config, Identity, error) {
+// and the credentials are obtained before configFor returns, so an error
+// means no user work may run, and the Config is the zero value, with no
+// credentials, the execution role's least of all.
+func (h *Handler) configFor(ctx context.Context, req *Request) (aws.Config, Identity, error) {
 	id, role, err := readIdentity(req)
 	switch {
 	case err != nil:
@@ -115,23 +113,16 @@ func (h *Handler) ConfigFor(ctx context.Context, req events.APIGatewayProxyReque
 	return cfg, id, nil
 }
 
-// Handle serves one proxy event: GET /whoami; any other path is 404 and any
-// other method 405, as JSON. It always returns a response and a nil error, so
-// API Gateway passes the status through rather than answering 502 itself.
-func (h *Handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-	r := &record{start: h.now()}
-	if dl, ok := ctx.Deadline(); ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, dl.Add(-deadlineReserve))
-		defer cancel()
-	}
-	resp := h.route(context.WithValue(ctx, recordKey{}, r), req, r)
-	h.logRequest(ctx, req, resp.StatusCode, r)
-	return resp, nil
+// Handle serves GET /whoami alone: h.Proxy(h.WhoamiRoute()).
+func (h *Handler) Handle(ctx context.Context, ev events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+	return h.Proxy(h.WhoamiRoute())(ctx, ev)
 }
 
+// WhoamiRoute is GET /whoami, which answers a [Whoami].
+func (h *Handler) WhoamiRoute() Route { return Route{http.MethodGet, "/whoami", h.whoami} }
+
 // record is what one request learnt, for its log line. Its AssumeRole calls
-// are counted by the provider (see metered), possibly after a cancelled
+// are counted by the STS client (see metered), possibly after a cancelled
 // request stopped waiting for them.
 type record struct {
 	start      time.Time
@@ -141,36 +132,12 @@ type record struct {
 	assumeTime atomic.Int64 // a time.Duration
 }
 
-func (h *Handler) route(ctx context.Context, req events.APIGatewayProxyRequest, r *record) events.APIGatewayProxyResponse {
-	path := req.Resource
-	if path == "" || strings.Contains(path, "{") { // "/{proxy+}": the real path is in Path
-		path = req.Path
-	}
-	var w Whoami
-	switch {
-	case path != "/whoami":
-		r.err = errNotFound
-	case req.HTTPMethod != http.MethodGet:
-		r.err = errMethod
-	default:
-		w, r.id, r.err = h.whoami(ctx, req)
-	}
-	if r.err != nil {
-		return ErrorResponse(req, r.err)
-	}
-	return jsonResponse(http.StatusOK, w)
-}
-
-func (h *Handler) whoami(ctx context.Context, req events.APIGatewayProxyRequest) (Whoami, Identity, error) {
-	cfg, id, err := h.ConfigFor(ctx, req)
-	if err != nil {
-		return Whoami{}, id, err
-	}
+func (h *Handler) whoami(ctx context.Context, _ *Request, id Identity, cfg aws.Config) (*Response, error) {
 	// The client is built from the per-user Config, whose only credentials
 	// are the assumed role's: there is nothing to fall back to.
 	out, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
-		return Whoami{}, id, stsError(err)
+		return nil, stsError(err)
 	}
 	w := Whoami{
 		ARN: aws.ToString(out.Arn), Account: aws.ToString(out.Account), UserID: aws.ToString(out.UserId),
@@ -181,21 +148,22 @@ func (h *Handler) whoami(ctx context.Context, req events.APIGatewayProxyRequest)
 			w.Roles = append(w.Roles, s)
 		}
 	}
-	return w, id, nil
+	return JSON(http.StatusOK, w)
 }
 
 // logRequest writes the request's one line, which is also its EMF metrics
 // document. Credentials are never in reach of this function.
-func (h *Handler) logRequest(ctx context.Context, req events.APIGatewayProxyRequest, status int, r *record) {
+func (h *Handler) logRequest(ctx context.Context, req *Request, status int, r *record) {
 	var awsRequestID string
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
 		awsRequestID = lc.AwsRequestID
 	}
 	attrs := []slog.Attr{
 		slog.String("awsRequestId", awsRequestID),
-		slog.String("apiRequestId", req.RequestContext.RequestID),
-		slog.String("method", req.HTTPMethod),
+		slog.String("apiRequestId", req.RequestID),
+		slog.String("method", req.Method),
 		slog.String("path", emf.Text(req.Path)), // the caller's
+		slog.String("route", emf.Text(req.Route)),
 		slog.String("role", r.id.Role),
 		slog.String("user", r.id.User()),
 		slog.Int("status", status),

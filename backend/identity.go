@@ -7,8 +7,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/aws/aws-lambda-go/events"
-
 	"github.com/rolegate/rolegate/internal/arn"
 	"github.com/rolegate/rolegate/internal/emf"
 )
@@ -33,6 +31,10 @@ type Identity struct {
 	Sub string
 	// Username names the session and is its username tag if STS accepts it.
 	Username string
+	// Groups are the caller's user pool groups; Email their address, only
+	// when the authorizer found it verified ("" otherwise).
+	Groups []string
+	Email  string
 	// Roles are the role ARNs the authorizer validated for the caller;
 	// PreferredRole the one Cognito prefers ("" when group precedences tie).
 	Roles         []string
@@ -50,21 +52,27 @@ func (id Identity) User() string { return cmp.Or(id.Username, id.Sub) }
 // rules), and chooses the role. A claims map is ignored: it is what a Cognito
 // authorizer would pass, unvalidated by rolegate's authorizer. The identity
 // is returned, as far as it was read, even on error, for the log.
-func readIdentity(req events.APIGatewayProxyRequest) (Identity, arn.Role, error) {
+func readIdentity(req *Request) (Identity, arn.Role, error) {
 	var err error
 	read := func(key string, maxLen int) (v string) { // the first error stops the reading
 		if err == nil {
-			v, err = contextString(req.RequestContext.Authorizer, key, maxLen)
+			v, err = contextString(req.authorizer, key, maxLen)
 		}
 		return v
 	}
 	id := Identity{
 		Sub:      cmp.Or(read("sub", maxUserLen), read("principalId", maxUserLen)),
 		Username: read("username", maxUserLen),
+		Email:    read("email", maxRolesLen),
 	}
-	roles := read("roles", maxRolesLen)
+	groups, roles := read("groups", maxRolesLen), read("roles", maxRolesLen)
 	if id.PreferredRole = read("preferredRole", arn.MaxLen); err != nil {
 		return id, arn.Role{}, err
+	}
+	for g := range strings.SplitSeq(groups, ",") {
+		if g != "" {
+			id.Groups = append(id.Groups, g)
+		}
 	}
 	// Role names cannot hold ':', so a split can never make a second valid ARN out of one.
 	var parsed []arn.Role
@@ -96,7 +104,7 @@ func readIdentity(req events.APIGatewayProxyRequest) (Identity, arn.Role, error)
 
 // chooseRole returns the index of the role to run with among the caller's:
 // the one RoleHeader names by ARN or by name, else the preferred one.
-func chooseRole(req events.APIGatewayProxyRequest, id Identity, roles []arn.Role) (int, error) {
+func chooseRole(req *Request, id Identity, roles []arn.Role) (int, error) {
 	choice, sent, err := roleHeader(req)
 	switch {
 	case err != nil:
@@ -121,31 +129,17 @@ func chooseRole(req events.APIGatewayProxyRequest, id Identity, roles []arn.Role
 	return found, nil
 }
 
-// roleHeader returns RoleHeader's one value, whatever the case of its name.
-// More than one value is refused: which of them a proxy on the way would
-// keep is not a guess to make with a role.
-func roleHeader(req events.APIGatewayProxyRequest) (value string, sent bool, err error) {
-	var multi, single []string
-	for k, vs := range req.MultiValueHeaders {
-		if strings.EqualFold(k, RoleHeader) {
-			multi = append(multi, vs...)
-		}
-	}
-	for k, v := range req.Headers {
-		if strings.EqualFold(k, RoleHeader) {
-			single = append(single, v)
-		}
-	}
-	if len(multi) == 0 {
-		multi = single // an event with the single-value map only
-	}
-	switch {
-	case len(multi) == 0:
+// roleHeader returns RoleHeader's one value. More than one value (which a
+// name sent in two cases also gives) is refused: which of them a proxy on
+// the way would keep is not a guess to make with a role.
+func roleHeader(req *Request) (value string, sent bool, err error) {
+	switch vs := req.Header.Values(RoleHeader); len(vs) {
+	case 0:
 		return "", false, nil
-	case len(multi) > 1 || len(single) > 1 || len(single) == 1 && single[0] != multi[0]:
-		return "", true, errManyHeaders
+	case 1:
+		return vs[0], true, nil
 	}
-	return multi[0], true, nil
+	return "", true, errManyHeaders
 }
 
 // contextString returns authorizer[key] if it is a string (a number where a

@@ -92,8 +92,12 @@ func TestReadIdentity(t *testing.T) {
 		wantErr error
 	}{
 		{"the authorizer's flat context is read", map[string]any{
-			"preferredRole": role, "roles": role, "sub": "s-1", "username": "alice", "principalId": "s-1", "groups": "g", "integrationLatency": 12.0,
-		}, Identity{Role: role, Roles: []string{role}, PreferredRole: role, Sub: "s-1", Username: "alice"}, nil},
+			"preferredRole": role, "roles": role, "sub": "s-1", "username": "alice", "principalId": "s-1", "groups": "g,h", "integrationLatency": 12.0,
+			"email": "alice@example.com",
+		}, Identity{Role: role, Roles: []string{role}, PreferredRole: role, Sub: "s-1", Username: "alice", Groups: []string{"g", "h"},
+			Email: "alice@example.com"}, nil},
+		{"a number for the email is refused", map[string]any{"preferredRole": role, "roles": role, "sub": "s-1", "email": 1.0},
+			Identity{Sub: "s-1"}, errBadContext},
 		{"principalId stands in for a missing sub", map[string]any{"preferredRole": role, "roles": role, "principalId": "p-1"},
 			Identity{Role: role, Roles: []string{role}, PreferredRole: role, Sub: "p-1"}, nil},
 		{"an explicit null is an absent value", map[string]any{"preferredRole": role, "roles": role, "sub": "s-1", "username": nil},
@@ -119,7 +123,7 @@ func TestReadIdentity(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			req := events.APIGatewayProxyRequest{RequestContext: events.APIGatewayProxyRequestContext{Authorizer: tt.ctx}}
+			req, _ := requestFromProxy(events.APIGatewayProxyRequest{RequestContext: events.APIGatewayProxyRequestContext{Authorizer: tt.ctx}})
 			got, _, err := readIdentity(req)
 			if !errors.Is(err, tt.wantErr) || (err == nil) != (tt.wantErr == nil) {
 				t.Fatalf("error = %v, want %v", err, tt.wantErr)
@@ -132,26 +136,24 @@ func TestReadIdentity(t *testing.T) {
 }
 
 func TestOutcomeTable(t *testing.T) {
-	outcomes := map[string]int{"forbidden": 403, "not_found": 404, "method_not_allowed": 405, "sts_error": 502, "throttled": 503, "internal": 500}
-	req := events.APIGatewayProxyRequest{RequestContext: events.APIGatewayProxyRequestContext{RequestID: "r-1"}}
+	outcomes := map[string]int{"bad_request": 400, "forbidden": 403, "not_found": 404, "method_not_allowed": 405,
+		"sts_error": 502, "aws_error": 502, "throttled": 503, "internal": 500}
+	req := &Request{RequestID: "r-1"}
 	for _, r := range []*rejection{
 		errNoRole, errNoUser, errBadContext, errBadRole, errRoleNotAllowed, errAccessDenied, errNotFound, errMethod,
-		errSTS, errThrottled, errInternal, errChooseRole, errNotYourRole, errAmbiguousRole, errManyHeaders,
+		errSTS, errThrottled, errAWSDenied, errAWS, errAWSThrottled, errInternal, errChooseRole, errNotYourRole, errAmbiguousRole, errManyHeaders,
 	} {
 		t.Run(r.reason, func(t *testing.T) {
 			if outcomes[r.outcome] != r.status {
 				t.Errorf("outcome %q with status %d: not one of the bounded outcomes %v", r.outcome, r.status, outcomes)
 			}
-			resp := ErrorResponse(req, fmt.Errorf("%w: with detail", r))
+			resp := errorResponse(req, fmt.Errorf("%w: with detail", r))
 			want, _ := json.Marshal(errorBody{r.message, "r-1"})
-			if resp.StatusCode != r.status || resp.Body != string(want) || resp.Headers["Content-Type"] != "application/json" {
-				t.Errorf("response %d %v %s, want %d %s", resp.StatusCode, resp.Headers, resp.Body, r.status, want)
+			if resp.Status != r.status || string(resp.Body) != string(want) || resp.Header["Content-Type"] != "application/json" {
+				t.Errorf("response %d %v %s, want %d %s", resp.Status, resp.Header, resp.Body, r.status, want)
 			}
-			if got := resp.Headers["Retry-After"] != ""; got != (r.status == 503) {
-				t.Errorf("Retry-After %q on a %d", resp.Headers["Retry-After"], r.status)
-			}
-			if got := resp.Headers["Allow"] != ""; got != (r.status == 405) {
-				t.Errorf("Allow %q on a %d", resp.Headers["Allow"], r.status)
+			if got := resp.Header["Retry-After"] != ""; got != (r.status == 503) {
+				t.Errorf("Retry-After %q on a %d", resp.Header["Retry-After"], r.status)
 			}
 		})
 	}

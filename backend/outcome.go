@@ -1,14 +1,13 @@
 package backend
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/smithy-go"
 )
 
 // rejection is every answer but a 200: its status, the outcome and reason it
@@ -40,51 +39,59 @@ var (
 	errMethod         = &rejection{http.StatusMethodNotAllowed, "method_not_allowed", "method_not_allowed", "method not allowed"}
 	errSTS            = &rejection{http.StatusBadGateway, "sts_error", "sts_error", "STS error"}
 	errThrottled      = &rejection{http.StatusServiceUnavailable, "throttled", "throttled", "STS is throttling, retry later"}
+	errAWSDenied      = &rejection{http.StatusForbidden, "forbidden", "aws_access_denied", "access denied"}
+	errAWS            = &rejection{http.StatusBadGateway, "aws_error", "aws_error", "AWS error"}
+	errAWSThrottled   = &rejection{http.StatusServiceUnavailable, "throttled", "aws_throttled", "AWS is throttling, retry later"}
 	errInternal       = &rejection{http.StatusInternalServerError, "internal", "internal", "internal error"}
 )
 
-// classify returns the rejection err wraps; anything else is internal.
+// classify returns the rejection err wraps. A failed AWS call the code did
+// not classify itself is classified as [AWSError] says; anything else is
+// internal.
 func classify(err error) *rejection {
 	if r, ok := errors.AsType[*rejection](err); ok {
 		return r
+	}
+	if _, ok := errors.AsType[*smithy.OperationError](err); ok {
+		return classify(AWSError(err))
 	}
 	return errInternal
 }
 
 // stsError classifies a failed STS call. The SDK has already retried what is
 // retryable; what reaches here is final.
-func stsError(err error) error {
+func stsError(err error) error { return awsError(err, errAccessDenied, errThrottled, errSTS) }
+
+// AWSError classifies err, a failed call a route made with the caller's
+// credentials, for the answer: access denied is 403, throttling (what the SDK
+// retried and gave up on) 503 with Retry-After, anything else 502. A route
+// may return such an error as it is; AWSError is for wrapping it with detail.
+func AWSError(err error) error { return awsError(err, errAWSDenied, errAWSThrottled, errAWS) }
+
+func awsError(err error, denied, throttled, other *rejection) error {
 	code := ""
-	if api, ok := errors.AsType[interface {
-		error
-		ErrorCode() string
-	}](err); ok {
+	if api, ok := errors.AsType[smithy.APIError](err); ok {
 		code = api.ErrorCode()
 	}
 	_, throttle := retry.DefaultThrottleErrorCodes[code]
 	_, budget := errors.AsType[ratelimit.QuotaExceededError](err) // the SDK's retry budget ran out: still throttling
 	switch {
 	case code == "AccessDenied" || code == "AccessDeniedException":
-		return fmt.Errorf("%w: %w", errAccessDenied, err)
+		return fmt.Errorf("%w: %w", denied, err)
 	case throttle || budget:
-		return fmt.Errorf("%w: %w", errThrottled, err)
+		return fmt.Errorf("%w: %w", throttled, err)
 	}
-	return fmt.Errorf("%w: %w", errSTS, err)
+	return fmt.Errorf("%w: %w", other, err)
 }
 
-// ErrorResponse is the proxy response for an error of this package, exactly
-// as the handler answers it: the status of its outcome, and a JSON body with
-// a short message and API Gateway's request id. The error's own text (which
-// may carry STS detail) never reaches the body; log it instead. An error
-// from elsewhere is a 500.
-func ErrorResponse(req events.APIGatewayProxyRequest, err error) events.APIGatewayProxyResponse {
+// errorResponse is the answer to err: the status of its outcome, and a JSON
+// body with a short message and API Gateway's request id. The error's own
+// text (which may carry AWS detail) never reaches the body; it is logged.
+func errorResponse(req *Request, err error) *Response {
 	r := classify(err)
-	resp := jsonResponse(r.status, errorBody{Message: r.message, RequestID: req.RequestContext.RequestID})
-	switch r.status {
-	case http.StatusServiceUnavailable: // STS throttling clears within seconds; the SDK has already retried
-		resp.Headers["Retry-After"] = "2"
-	case http.StatusMethodNotAllowed:
-		resp.Headers["Allow"] = http.MethodGet
+	resp, _ := JSON(r.status, errorBody{Message: r.message, RequestID: req.RequestID})
+	if r.status == http.StatusServiceUnavailable { // throttling clears within seconds; the SDK has already retried
+		resp.Header["Retry-After"] = "2"
 	}
 	return resp
 }
@@ -92,13 +99,4 @@ func ErrorResponse(req events.APIGatewayProxyRequest, err error) events.APIGatew
 type errorBody struct {
 	Message   string `json:"message"`
 	RequestID string `json:"requestId"`
-}
-
-func jsonResponse(status int, v any) events.APIGatewayProxyResponse {
-	b, _ := json.Marshal(v) // this package's structs of strings cannot fail
-	return events.APIGatewayProxyResponse{
-		StatusCode: status,
-		Headers:    map[string]string{"Content-Type": "application/json"},
-		Body:       string(b),
-	}
 }

@@ -45,5 +45,5 @@ func main() {
 		"allowedRoleArns", cfg.AllowedRoleARNs, // empty: the function's own account
 		"sourceIdentity", !cfg.DisableSourceIdentity,
 		"sessionTags", !cfg.DisableSessionTags)
-	lambda.Start(h.Handle)
+	lambda.Start(h.Proxy(h.WhoamiRoute()))
 }
