@@ -1,7 +1,9 @@
 package apigw
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
+	"fmt"
 	"hash/fnv"
 	"net"
 	"net/http"
@@ -53,21 +55,28 @@ type RequestContext struct {
 }
 
 // RequestIdentity is requestContext.identity. The members other than
-// sourceIp and userAgent describe IAM or Cognito identity-pool callers; a
-// TOKEN-authorized or open method gets them all as null, as here.
+// sourceIp, userAgent and the API key's describe IAM or Cognito
+// identity-pool callers, a client certificate (mutual TLS) or a VPC endpoint
+// (private APIs); a TOKEN-authorized or open method gets them all as null,
+// as here. apiKey and apiKeyId name the key of a method that requires one.
 type RequestIdentity struct {
-	CognitoIdentityPoolID         *string `json:"cognitoIdentityPoolId"`
-	AccountID                     *string `json:"accountId"`
-	CognitoIdentityID             *string `json:"cognitoIdentityId"`
-	Caller                        *string `json:"caller"`
-	SourceIP                      string  `json:"sourceIp"`
-	PrincipalOrgID                *string `json:"principalOrgId"`
-	AccessKey                     *string `json:"accessKey"`
-	CognitoAuthenticationType     *string `json:"cognitoAuthenticationType"`
-	CognitoAuthenticationProvider *string `json:"cognitoAuthenticationProvider"`
-	UserArn                       *string `json:"userArn"`
-	UserAgent                     string  `json:"userAgent"`
-	User                          *string `json:"user"`
+	CognitoIdentityPoolID         *string   `json:"cognitoIdentityPoolId"`
+	AccountID                     *string   `json:"accountId"`
+	CognitoIdentityID             *string   `json:"cognitoIdentityId"`
+	Caller                        *string   `json:"caller"`
+	SourceIP                      string    `json:"sourceIp"`
+	PrincipalOrgID                *string   `json:"principalOrgId"`
+	AccessKey                     *string   `json:"accessKey"`
+	CognitoAuthenticationType     *string   `json:"cognitoAuthenticationType"`
+	CognitoAuthenticationProvider *string   `json:"cognitoAuthenticationProvider"`
+	UserArn                       *string   `json:"userArn"`
+	UserAgent                     string    `json:"userAgent"`
+	User                          *string   `json:"user"`
+	APIKey                        *string   `json:"apiKey"`
+	APIKeyID                      *string   `json:"apiKeyId"`
+	ClientCert                    *struct{} `json:"clientCert"`
+	VpcID                         *string   `json:"vpcId"`
+	VpceID                        *string   `json:"vpceId"`
 }
 
 // request is what the gateway knows about one call when it builds the event.
@@ -78,8 +87,16 @@ type request struct {
 	params map[string]string
 	body   []byte
 	authz  map[string]any
+	apiKey apiKeyUse
 	id     string
 	start  time.Time
+}
+
+// apiKeyUse is the API key a request presented to a method that requires
+// one: its value and id, as requestContext.identity shows them (null
+// otherwise).
+type apiKeyUse struct {
+	value, id *string
 }
 
 // proxyEvent builds the Lambda proxy integration event for q.
@@ -90,8 +107,10 @@ func (g *Gateway) proxyEvent(q request) ProxyEvent {
 		sourceIP = host
 	}
 	hdr := r.Header.Clone()
-	// net/http moves Host out of the header map; API Gateway passes it on.
-	hdr.Set("Host", r.Host)
+	// The client reached API Gateway at the API's execute-api name over TLS
+	// on 443; the event says so, whatever the local listener is.
+	domain := g.cfg.DomainName()
+	hdr.Set("Host", domain)
 	// API Gateway appends the peer to what the client sent, so the header can
 	// be spoofed there too; only sourceIp is the gateway's own observation.
 	xff := sourceIP
@@ -99,9 +118,12 @@ func (g *Gateway) proxyEvent(q request) ProxyEvent {
 		xff = strings.Join(sent, ", ") + ", " + sourceIP
 	}
 	hdr.Set("X-Forwarded-For", xff)
-	hdr.Set("X-Forwarded-Proto", "http")
-	if _, port, err := net.SplitHostPort(r.Host); err == nil {
-		hdr.Set("X-Forwarded-Port", port)
+	hdr.Set("X-Forwarded-Proto", "https")
+	hdr.Set("X-Forwarded-Port", "443")
+	// With active tracing API Gateway adds a trace header to a request that
+	// has none (X-Ray developer guide, "API Gateway active tracing").
+	if g.cfg.Tracing && hdr.Get("X-Amzn-Trace-Id") == "" {
+		hdr.Set("X-Amzn-Trace-Id", traceID(q.start, q.id))
 	}
 	headers, multiHeaders := flatten(hdr)
 	query, multiQuery := flatten(r.URL.Query())
@@ -118,12 +140,12 @@ func (g *Gateway) proxyEvent(q request) ProxyEvent {
 			AccountID:         g.cfg.AccountID,
 			ResourceID:        resourceID(q.route.Path),
 			Stage:             g.cfg.Stage,
-			DomainName:        r.Host,
+			DomainName:        domain,
 			DomainPrefix:      g.cfg.APIID,
 			RequestID:         q.id,
-			ExtendedRequestID: q.id,
+			ExtendedRequestID: extendedRequestID(q.id),
 			Protocol:          r.Proto,
-			Identity:          RequestIdentity{SourceIP: sourceIP, UserAgent: r.UserAgent()},
+			Identity:          RequestIdentity{SourceIP: sourceIP, UserAgent: r.UserAgent(), APIKey: q.apiKey.value, APIKeyID: q.apiKey.id},
 			ResourcePath:      q.route.Path,
 			Path:              "/" + g.cfg.Stage + q.path,
 			Authorizer:        q.authz,
@@ -156,6 +178,23 @@ func flatten(m map[string][]string) (map[string]string, map[string][]string) {
 		}
 	}
 	return single, m
+}
+
+// extendedRequestID stands in for the id API Gateway's access logs call
+// extendedRequestId, a value of its own (16 base64 characters, as in
+// "LgzqiF0eIAMEbWQ="), not the requestId: here derived from it, so one
+// request's two ids stay tied for a reader of the logs.
+func extendedRequestID(requestID string) string {
+	sum := sha256.Sum256([]byte("extended:" + requestID))
+	return base64.StdEncoding.EncodeToString(sum[:11])
+}
+
+// traceID is an X-Ray trace header of AWS's form: version 1, the request's
+// epoch seconds in 8 hex digits, 96 bits in 24 hex digits (here derived from
+// the request id).
+func traceID(start time.Time, requestID string) string {
+	sum := sha256.Sum256([]byte("trace:" + requestID))
+	return fmt.Sprintf("Root=1-%08x-%x", start.Unix(), sum[:12])
 }
 
 // resourceID is a stable stand-in for the id API Gateway gives a resource.

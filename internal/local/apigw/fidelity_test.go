@@ -86,7 +86,8 @@ func TestProxyEventHasAWSShape(t *testing.T) {
 	}
 	identity := ev["requestContext"].(map[string]any)["identity"].(map[string]any)
 	for _, k := range []string{"cognitoIdentityPoolId", "accountId", "cognitoIdentityId", "caller", "principalOrgId",
-		"accessKey", "cognitoAuthenticationType", "cognitoAuthenticationProvider", "userArn", "user"} {
+		"accessKey", "cognitoAuthenticationType", "cognitoAuthenticationProvider", "userArn", "user",
+		"apiKey", "apiKeyId", "clientCert", "vpcId", "vpceId"} {
 		if v, ok := identity[k]; !ok || v != nil {
 			t.Errorf("identity.%s = %#v (present %v), want null", k, v, ok)
 		}

@@ -49,9 +49,19 @@ type Config struct {
 
 	// AuthorizerTimeout bounds one authorizer invocation (default 10s).
 	AuthorizerTimeout time.Duration
-	// IntegrationTimeout bounds one backend invocation (default 29s, API
-	// Gateway's own limit).
+	// IntegrationTimeout bounds one backend invocation where the route sets
+	// no Timeout (default 29s, API Gateway's default).
 	IntegrationTimeout time.Duration
+	// Tracing is the stage's TracingEnabled: the event then carries an
+	// X-Amzn-Trace-Id header.
+	Tracing bool
+}
+
+// DomainName is the API's default endpoint name, as API Gateway puts it in
+// the event's Host header and requestContext.domainName:
+// {apiId}.execute-api.{region}.amazonaws.com (another suffix in China).
+func (c Config) DomainName() string {
+	return c.APIID + ".execute-api." + c.Region + "." + arn.DNSSuffix(c.Region)
 }
 
 // Validate reports the first setting that would make the gateway misbehave.
@@ -238,7 +248,11 @@ func (g *Gateway) serveRoute(q request) reply {
 			return rep
 		}
 	}
-	rep := g.integrate(r.Context(), g.proxyEvent(q), q.id, firstAccept(r.Header))
+	timeout := q.route.Timeout
+	if timeout <= 0 {
+		timeout = g.cfg.IntegrationTimeout
+	}
+	rep := g.integrate(r.Context(), g.proxyEvent(q), q.id, firstAccept(r.Header), timeout)
 	rep.authz = authzState
 	return rep
 }
@@ -317,16 +331,17 @@ func (g *Gateway) invokeAuthorizer(ctx context.Context, token, methodArn string)
 	return res, nil
 }
 
-// integrate invokes the backend and maps its proxy response back to HTTP.
+// integrate invokes the backend, for at most timeout, and maps its proxy
+// response back to HTTP.
 // accept is the request's first Accept type, which decides whether a
 // base64-encoded response body is decoded.
-func (g *Gateway) integrate(ctx context.Context, ev ProxyEvent, id, accept string) reply {
+func (g *Gateway) integrate(ctx context.Context, ev ProxyEvent, id, accept string, timeout time.Duration) reply {
 	payload, err := json.Marshal(ev)
 	if err != nil {
 		return g.fail(errResponseBadIntegration, id, "integration_error")
 	}
 	g.backendInvokes.Add(1)
-	ctx, cancel := context.WithTimeout(ctx, g.cfg.IntegrationTimeout)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	out, err := g.d.Backend.Invoke(ctx, payload)
 	if err != nil {

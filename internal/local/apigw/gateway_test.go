@@ -425,6 +425,7 @@ var update = flag.Bool("update", false, "rewrite ../../../testdata/local-*.json 
 // what API Gateway sends, so a reader can compare the two.
 func TestProxyEventGolden(t *testing.T) {
 	c := testConfig(t)
+	c.Tracing = true // as deploy/template.yaml's stage has it
 	tg := &testGateway{authorizer: &stubFunction{answer: answer(allowStage)}, backend: &stubFunction{answer: answer(backendOK)}, clock: clocktest.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))}
 	_, url := serveGateway(t, c, Deps{Authorizer: tg.authorizer, Backend: tg.backend, Now: tg.clock.Now,
 		RequestID: func() string { return "5b9c1e7d-3a2f-4c8e-9d1b-2f3a4b5c6d7e" }})

@@ -193,7 +193,7 @@ func (e gatewayError) renderTemplate(tmpl, requestID string) string {
 		{"context.error.responseType", e.Type},
 		{"context.error.validationErrorString", ""},
 		{"context.requestId", requestID},
-		{"context.extendedRequestId", requestID},
+		{"context.extendedRequestId", extendedRequestID(requestID)},
 	}
 	var args []string
 	for _, v := range vars {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 )
 
 // Route is one method of the REST API.
@@ -15,6 +16,9 @@ type Route struct {
 	// Authorized means the method uses the TOKEN authorizer (CUSTOM);
 	// otherwise it is open (NONE).
 	Authorized bool
+	// Timeout is the integration's TimeoutInMillis; zero means the
+	// gateway's IntegrationTimeout.
+	Timeout time.Duration
 }
 
 // String is the route as API Gateway writes it, e.g. "GET /whoami".

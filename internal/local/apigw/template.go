@@ -254,6 +254,9 @@ func (rd apiReader) methods(authorizer string) error {
 			rd.skip("%s (%s authorization %q)", route, m.Name, auth)
 			continue
 		}
+		if route.Timeout, err = rd.timeout(m.Name, integration["TimeoutInMillis"]); err != nil {
+			return err
+		}
 		fn := rd.functionIn(integration["Uri"])
 		if fn == "" {
 			return fmt.Errorf("method %s: integration Uri names no function of this template", m.Name)
@@ -265,6 +268,44 @@ func (rd apiReader) methods(authorizer string) error {
 		rd.a.Config.Routes = append(rd.a.Config.Routes, route)
 	}
 	return nil
+}
+
+// Integration timeouts API Gateway accepts (Integration.TimeoutInMillis):
+// 50 ms to 29 s, the default; Regional and private APIs may go higher.
+const (
+	minIntegrationTimeout = 50 * time.Millisecond
+	maxIntegrationTimeout = 29 * time.Second
+)
+
+// timeout reads a method's Integration.TimeoutInMillis (zero when absent).
+func (rd apiReader) timeout(method string, v any) (time.Duration, error) {
+	if v == nil {
+		return 0, nil
+	}
+	ms, err := rd.r.Int(v)
+	if err != nil {
+		return 0, fmt.Errorf("method %s Integration.TimeoutInMillis: %w", method, err)
+	}
+	d := time.Duration(ms) * time.Millisecond
+	if d < minIntegrationTimeout || (d > maxIntegrationTimeout && !rd.regional()) {
+		return 0, fmt.Errorf("method %s Integration.TimeoutInMillis %d: API Gateway takes 50 to 29000 (more only for a Regional or private API)", method, ms)
+	}
+	return d, nil
+}
+
+// regional reports whether the template's RestApi is Regional or private
+// (EndpointConfiguration.Types); without one it is edge-optimized.
+func (rd apiReader) regional() bool {
+	for _, api := range rd.r.Template.ResourcesOfType("AWS::ApiGateway::RestApi") {
+		ec, _ := api.Properties["EndpointConfiguration"].(map[string]any)
+		types, _ := ec["Types"].([]any)
+		for _, t := range types {
+			if s, _ := rd.r.String(t); s == "REGIONAL" || s == "PRIVATE" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // resourcePath follows ParentId links up to the API's root resource.
@@ -361,6 +402,15 @@ func (rd apiReader) stage() error {
 		return fmt.Errorf("stage %s StageName: %w", st.Name, err)
 	}
 	c.Stage = name
+	if v, ok := st.Properties["TracingEnabled"]; ok {
+		s, err := rd.r.String(v)
+		if err == nil {
+			c.Tracing, err = strconv.ParseBool(s)
+		}
+		if err != nil {
+			return fmt.Errorf("stage %s TracingEnabled: %w", st.Name, err)
+		}
+	}
 	settings, _ := st.Properties["MethodSettings"].([]any)
 	for _, raw := range settings {
 		ms, _ := raw.(map[string]any)

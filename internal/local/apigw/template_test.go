@@ -33,7 +33,13 @@ Resources:
 
 func readAPI(t *testing.T, extra string) (API, error) {
 	t.Helper()
-	tpl, err := cfn.ParseTemplate([]byte(apiTemplate + extra))
+	return readTemplate(t, apiTemplate+extra)
+}
+
+// readTemplate reads the API of a whole template.
+func readTemplate(t *testing.T, template string) (API, error) {
+	t.Helper()
+	tpl, err := cfn.ParseTemplate([]byte(template))
 	if err != nil {
 		t.Fatal(err)
 	}
