@@ -215,22 +215,19 @@ func TestBootstrapUnderRIEWithMoto(t *testing.T) {
 // come through RIE and validates it as an EMF document.
 func requestLine(t *testing.T, logs *syncbuf.Buffer, apiRequestID string) emftest.Document {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		for line := range strings.Lines(logs.String()) {
-			if strings.Contains(line, `"apiRequestId":"`+apiRequestID+`"`) {
-				d, err := emftest.Validate([]byte(line))
-				if err != nil {
-					t.Fatalf("%v: %s", err, line)
-				}
-				return d
+	key := `"apiRequestId":"` + apiRequestID + `"`
+	out, _ := logs.WaitFor(10*time.Second, func(s string) bool { return strings.Contains(s, key) })
+	for line := range strings.Lines(out) {
+		if strings.Contains(line, key) {
+			d, err := emftest.Validate([]byte(line))
+			if err != nil {
+				t.Fatalf("%v: %s", err, line)
 			}
+			return d
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no log line for request %s", apiRequestID)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
+	t.Fatalf("no log line for request %s", apiRequestID)
+	return emftest.Document{}
 }
 
 // createRole creates an IAM role in moto through IAM's Query API, signed as

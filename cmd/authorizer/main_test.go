@@ -122,7 +122,9 @@ func TestBootstrapUnderRIE(t *testing.T) {
 	t.Run("every decision is one JSON log line without the token", func(t *testing.T) {
 		// The function's output reaches us through RIE's pipe, which may lag
 		// behind the invoke response: wait for it (not for time to pass).
-		out := waitForLines(logs, `"msg":"authorizer decision"`, invocations, 10*time.Second)
+		out, _ := logs.WaitFor(10*time.Second, func(s string) bool {
+			return strings.Count(s, `"msg":"authorizer decision"`) >= invocations
+		})
 		var decisions, fetches int
 		for line := range strings.SplitSeq(out, "\n") {
 			if strings.Contains(line, valid[len(valid)-40:]) {
@@ -240,22 +242,9 @@ func TestBootstrapRefusesBadConfiguration(t *testing.T) {
 			t.Fatalf("a misconfigured function answered %s", body)
 		}
 	}
-	out := waitForLines(logs, "invalid configuration", 1, 10*time.Second)
+	out, _ := logs.WaitFor(10*time.Second, func(s string) bool { return strings.Contains(s, "invalid configuration") })
 	if !strings.Contains(out, "invalid configuration") || !strings.Contains(out, "APP_CLIENT_IDS") {
 		t.Errorf("the cold start did not say what is wrong:\n%s", out)
-	}
-}
-
-// waitForLines returns buf's contents once it holds at least n lines
-// containing substr, or when timeout ends, whichever comes first.
-func waitForLines(buf *syncbuf.Buffer, substr string, n int, timeout time.Duration) string {
-	deadline := time.Now().Add(timeout)
-	for {
-		out := buf.String()
-		if strings.Count(out, substr) >= n || time.Now().After(deadline) {
-			return out
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 

@@ -32,13 +32,10 @@ func TestBootstrapRefusesBadConfiguration(t *testing.T) {
 	}
 	// The function's output reaches the buffer behind the invoke response:
 	// wait for it, not for time to pass.
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(logs.String(), "invalid configuration") && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	out, _ := logs.WaitFor(10*time.Second, func(s string) bool { return strings.Contains(s, "invalid configuration") })
 	for _, want := range []string{"invalid configuration", "SESSION_TAGS", "metrics namespace", "ALLOWED_ROLE_ARNS"} {
-		if !strings.Contains(logs.String(), want) {
-			t.Errorf("the cold start did not say %q:\n%s", want, logs)
+		if !strings.Contains(out, want) {
+			t.Errorf("the cold start did not say %q:\n%s", want, out)
 		}
 	}
 }

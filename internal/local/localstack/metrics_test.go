@@ -96,12 +96,9 @@ func TestFunctionMetrics(t *testing.T) {
 // after the response), then validates every one, by function.
 func waitForEMF(t *testing.T, logs *syncbuf.Buffer, n int) map[string][]emftest.Document {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for strings.Count(logs.String(), `"_aws"`) < n && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	out, _ := logs.WaitFor(10*time.Second, func(s string) bool { return strings.Count(s, `"_aws"`) >= n })
 	docs := map[string][]emftest.Document{}
-	for line := range strings.Lines(logs.String()) {
+	for line := range strings.Lines(out) {
 		fn, rest, ok := strings.Cut(line, " | ")
 		if !ok || !strings.Contains(rest, `"_aws"`) {
 			continue
