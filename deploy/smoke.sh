@@ -9,6 +9,9 @@
 # the user write their own prefix users/<sub>/ of the data bucket and not
 # another user's. The user is deleted on exit (KEEP_USER=1 keeps it).
 #
+# The password and the token are handed to the CLI and curl in files of mode
+# 0600, never as arguments.
+#
 # Needs: aws CLI with credentials allowed to administer the pool and to call
 # iam:SimulatePrincipalPolicy, curl, and a stack deployed with
 # PASSWORD_AUTH=true (USER_PASSWORD_AUTH on the client).
@@ -58,11 +61,22 @@ flows=$("${aws[@]}" cognito-idp describe-user-pool-client --user-pool-id "$pool"
 
 suffix=$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
 email="rolegate-smoke-$suffix@example.com"
-# Meets the pool's policy (12+, upper, lower, digit, symbol); no commas, which
-# the CLI's shorthand syntax below would split on.
+# Meets the pool's policy (12+, upper, lower, digit, symbol), with nothing
+# JSON would need escaped.
 password="Smoke-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')-Aa1!"
+# The password and the ID token never go on a command line, where other local
+# users can read them (ps): they go to the CLI and curl in files of mode 0600,
+# written by printf, a shell builtin.
+secrets=$(umask 077 && mktemp -d)
+# secret NAME FORMAT ARGS... writes printf FORMAT ARGS to $secrets/NAME.
+secret() {
+	local name=$1
+	shift
+	(umask 077 && printf "$@" >"$secrets/$name")
+}
 
 cleanup() {
+	rm -rf "$secrets"
 	if [[ ${KEEP_USER:-} == 1 ]]; then
 		say "keeping user $email (KEEP_USER=1)"
 	else
@@ -84,24 +98,26 @@ say "admin-add-user-to-group $group"
 "${aws[@]}" cognito-idp admin-add-user-to-group --user-pool-id "$pool" --username "$email" --group-name "$group"
 
 say "admin-set-user-password --permanent"
-"${aws[@]}" cognito-idp admin-set-user-password --user-pool-id "$pool" --username "$email" \
-	--password "$password" --permanent
+secret set-password.json '{"UserPoolId":"%s","Username":"%s","Password":"%s","Permanent":true}' "$pool" "$email" "$password"
+"${aws[@]}" cognito-idp admin-set-user-password --cli-input-json "file://$secrets/set-password.json"
 
 say "initiate-auth USER_PASSWORD_AUTH: get the ID token"
-token=$("${aws[@]}" cognito-idp initiate-auth --client-id "$client" --auth-flow USER_PASSWORD_AUTH \
-	--auth-parameters "USERNAME=$email,PASSWORD=$password" \
+secret auth.json '{"ClientId":"%s","AuthFlow":"USER_PASSWORD_AUTH","AuthParameters":{"USERNAME":"%s","PASSWORD":"%s"}}' \
+	"$client" "$email" "$password"
+token=$("${aws[@]}" cognito-idp initiate-auth --cli-input-json "file://$secrets/auth.json" \
 	--query AuthenticationResult.IdToken --output text)
 [[ $token == *.*.* ]] || fail "initiate-auth returned no ID token"
 sub=$("${aws[@]}" cognito-idp admin-get-user --user-pool-id "$pool" --username "$email" \
 	--query "UserAttributes[?Name=='sub'].Value | [0]" --output text)
 [[ -n $sub && $sub != None ]] || fail "cannot read the sub of $email"
 
-# call GETs /whoami with Authorization: $1 (no header without $1) and sets
-# status and body.
+# call GETs /whoami with Authorization: $1 (no header without $1), passed
+# to curl in a file, and sets status and body.
 call() {
 	local out
 	if [[ $# -gt 0 ]]; then
-		out=$(curl -sS -w '\n%{http_code}' -H "Authorization: $1" "$api/whoami")
+		secret header 'Authorization: %s\n' "$1"
+		out=$(curl -sS -w '\n%{http_code}' -H "@$secrets/header" "$api/whoami")
 	else
 		out=$(curl -sS -w '\n%{http_code}' "$api/whoami")
 	fi

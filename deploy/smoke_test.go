@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -105,16 +106,52 @@ func TestSmokeScript(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
 			cmd := exec.CommandContext(ctx, "bash", "smoke.sh", stack, "admins")
-			cmd.Env = append(cliEnv(srv), "AWS_ENDPOINT_URL_IAM="+iam.URL)
+			shims, argv := recordArgv(t, "aws", "curl")
+			cmd.Env = append(cliEnv(srv), "AWS_ENDPOINT_URL_IAM="+iam.URL, "AWS="+shims+"/aws", "PATH="+shims+":"+os.Getenv("PATH"))
 			out, err := cmd.CombinedOutput()
 			if (err == nil) != tt.wantOK || !strings.Contains(string(out), tt.wantOutput) {
 				t.Fatalf("smoke.sh: err = %v, want ok=%v and output containing %q; output:\n%s", err, tt.wantOK, tt.wantOutput, out)
+			}
+			// Other local users can read any process's arguments (ps): no secret goes there.
+			if secret := secretArg.FindString(argv()); secret != "" {
+				t.Errorf("smoke.sh put a secret on a command line: %q", secret)
 			}
 			users := motoJSON(t, srv, "cognito-idp", "AWSCognitoIdentityProviderService.ListUsers", map[string]any{"UserPoolId": pool})
 			if n := len(users["Users"].([]any)); n != 0 {
 				t.Errorf("smoke.sh left %d users behind", n)
 			}
 		})
+	}
+}
+
+// secretArg matches what must never be a command-line argument: the test
+// user's password (smoke.sh's "Smoke-<hex>-Aa1!") and an ID token (a JWT's
+// header starts with base64 of `{"`).
+var secretArg = regexp.MustCompile(`Smoke-[0-9a-f]{8,}|PASSWORD=\S+|--password \S+|eyJ[-\w]*\.[-\w]*`)
+
+// recordArgv puts shims for the named commands in a directory it returns:
+// each appends its arguments to a log, then runs the real command. argv
+// returns the log.
+func recordArgv(t *testing.T, names ...string) (dir string, argv func() string) {
+	t.Helper()
+	dir = t.TempDir()
+	log := filepath.Join(dir, "argv.log")
+	for _, name := range names {
+		real, err := exec.LookPath(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		shim := fmt.Sprintf("#!/bin/sh\nprintf '%%s\\n' \"$*\" >>'%s'\nexec '%s' \"$@\"\n", log, real)
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(shim), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir, func() string {
+		b, err := os.ReadFile(log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
 	}
 }
 
