@@ -141,3 +141,114 @@ func TestIntegrationTimeoutOutsideAPIGatewaysRangeIsRefused(t *testing.T) {
 		})
 	}
 }
+
+// method is a POST / method of apiTemplate's API with the extra properties
+// (flow-style YAML, e.g. "ApiKeyRequired: true").
+func method(auth, extra string) string {
+	if extra != "" {
+		extra = ", " + extra
+	}
+	return `
+  Post:
+    Type: AWS::ApiGateway::Method
+    Properties: {HttpMethod: POST, ResourceId: !GetAtt Api.RootResourceId, ` + auth + extra + `,
+      Integration: {Type: AWS_PROXY, Uri: !Sub "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/${Fn.Arn}/invocations"}}
+`
+}
+
+const custom = "AuthorizationType: CUSTOM, AuthorizerId: !Ref Authorizer"
+
+func TestReadAPIRefusesWhatCouldMakeAPIGatewayRefuse(t *testing.T) {
+	tests := []struct {
+		name, extra string
+		want        string // the resource and setting the message names
+	}{
+		{"a request validator", method(custom, "RequestValidatorId: !Ref V") + `
+  V: {Type: AWS::ApiGateway::RequestValidator, Properties: {RestApiId: !Ref Api, ValidateRequestParameters: true}}
+`, "Post (AWS::ApiGateway::Method): RequestValidatorId"},
+		{"authorization scopes", method(custom, "AuthorizationScopes: [read]"), "Post (AWS::ApiGateway::Method): AuthorizationScopes"},
+		{"an IAM-authorized method", method("AuthorizationType: AWS_IAM", ""), "Post (AWS::ApiGateway::Method): AuthorizationType AWS_IAM"},
+		{"a Cognito user pool authorizer", `
+  Pool: {Type: AWS::ApiGateway::Authorizer, Properties: {RestApiId: !Ref Api, Name: p, Type: COGNITO_USER_POOLS, IdentitySource: method.request.header.Authorization, ProviderARNs: ["arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_x"]}}
+`, "Pool (AWS::ApiGateway::Authorizer): Type COGNITO_USER_POOLS"},
+		{"a REQUEST authorizer", `
+  Req: {Type: AWS::ApiGateway::Authorizer, Properties: {RestApiId: !Ref Api, Name: r, Type: REQUEST}}
+`, "Req (AWS::ApiGateway::Authorizer): Type REQUEST"},
+		{"an OpenAPI body", `
+  Api2: {Type: AWS::ApiGateway::RestApi, Properties: {Body: {openapi: "3.0.1"}}}
+`, "Api2 (AWS::ApiGateway::RestApi): Body"},
+		{"a private API", `
+  Api2: {Type: AWS::ApiGateway::RestApi, Properties: {EndpointConfiguration: {Types: [PRIVATE]}}}
+`, "Api2 (AWS::ApiGateway::RestApi): EndpointConfiguration.Types PRIVATE"},
+		{"a disabled execute-api endpoint", `
+  Api2: {Type: AWS::ApiGateway::RestApi, Properties: {DisableExecuteApiEndpoint: true}}
+`, "Api2 (AWS::ApiGateway::RestApi): DisableExecuteApiEndpoint true"},
+		{"a web ACL in front of the stage", `
+  Waf: {Type: AWS::WAFv2::WebACLAssociation, Properties: {ResourceArn: x, WebACLArn: y}}
+`, "Waf (AWS::WAFv2::WebACLAssociation)"},
+		{"a property the table does not know", method(custom, "ApiKeyRequred: true"), "Post (AWS::ApiGateway::Method): ApiKeyRequred: a setting the local gateway does not know"},
+		{"a nested property the table does not know", `
+  Stage: {Type: AWS::ApiGateway::Stage, Properties: {StageName: prod, MethodSettings: [{ResourcePath: "/*", HttpMethod: "*", ThrottlingRateLimt: 5}]}}
+`, "Stage (AWS::ApiGateway::Stage): MethodSettings.ThrottlingRateLimt: a setting the local gateway does not know"},
+		{"a value the table does not know", method("AuthorizationType: JWT", ""), "Post (AWS::ApiGateway::Method): AuthorizationType JWT: a value the local gateway does not know"},
+		{"a resource type the table does not know", `
+  Thing: {Type: AWS::ApiGateway::Frobnicator}
+`, "Thing (AWS::ApiGateway::Frobnicator): a resource type the local gateway does not know"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := readAPI(t, tt.extra)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want one naming %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestReadAPIPrintsWhatItDoesNotServe(t *testing.T) {
+	tests := []struct {
+		name, extra    string
+		skipped, warns []string
+	}{
+		{"an open method is printed loudly", method("AuthorizationType: NONE", ""), nil,
+			[]string{"Post (AWS::ApiGateway::Method): AuthorizationType NONE: anyone may call it, no authorizer runs"}},
+		{"access logs are not served", `
+  Stage: {Type: AWS::ApiGateway::Stage, Properties: {StageName: prod, AccessLogSetting: {DestinationArn: x, Format: y}}}
+`, []string{"Stage (AWS::ApiGateway::Stage): AccessLogSetting: access logs are not written"}, nil},
+		{"execution logging is not served, and OFF is nothing to say", `
+  Stage: {Type: AWS::ApiGateway::Stage, Properties: {StageName: prod, MethodSettings: [{ResourcePath: "/*", HttpMethod: "*", LoggingLevel: "OFF"}, {ResourcePath: "/~1a", HttpMethod: GET, LoggingLevel: ERROR}]}}
+`, []string{"Stage (AWS::ApiGateway::Stage): MethodSettings.LoggingLevel ERROR: execution logs are not written"}, nil},
+		{"another integration type is not served", strings.Replace(method(custom, ""), "Type: AWS_PROXY", "Type: MOCK", 1),
+			[]string{"Post (AWS::ApiGateway::Method): Integration.Type MOCK: only AWS_PROXY"}, nil},
+		{"a custom domain is not served", `
+  Domain: {Type: AWS::ApiGateway::DomainName, Properties: {DomainName: api.example.com}}
+`, []string{"Domain (AWS::ApiGateway::DomainName): custom domain names are not served"}, nil},
+		{"binary media types and names are served or inert: nothing to say", `
+  Api2: {Type: AWS::ApiGateway::RestApi, Properties: {Name: n, Description: d, BinaryMediaTypes: [image~1png]}}
+`, nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, err := readAPI(t, tt.extra)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !hasPrefixes(a.Skipped, tt.skipped) || !hasPrefixes(a.Warnings, tt.warns) {
+				t.Errorf("skipped %q, warnings %q; want %q and %q", a.Skipped, a.Warnings, tt.skipped, tt.warns)
+			}
+		})
+	}
+}
+
+// hasPrefixes reports whether got has one line per want, each starting with it.
+func hasPrefixes(got, want []string) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	for i := range want {
+		if !strings.HasPrefix(got[i], want[i]) {
+			return false
+		}
+	}
+	return true
+}

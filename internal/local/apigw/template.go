@@ -129,6 +129,9 @@ type API struct {
 	// Skipped lists what the template has that the gateway does not serve,
 	// to be printed rather than silently dropped.
 	Skipped []string
+	// Warnings lists what the gateway serves as the template says but
+	// start-up prints loudly: methods anyone may call.
+	Warnings []string
 }
 
 // DefaultStage is the stage name when the template has no Stage resource.
@@ -145,6 +148,17 @@ func ReadAPI(r Resolver) (API, error) {
 		AccountID: r.Deployment.AccountID,
 		Stage:     DefaultStage,
 	}}
+	notices, err := checkSettings(r)
+	if err != nil {
+		return API{}, err
+	}
+	for _, n := range notices {
+		if n.Treatment == Warned {
+			a.Warnings = append(a.Warnings, n.Text)
+		} else {
+			a.Skipped = append(a.Skipped, n.Text)
+		}
+	}
 	rd := apiReader{r: r, a: &a}
 	authorizer, err := rd.authorizer()
 	if err != nil {
@@ -181,10 +195,9 @@ func (rd apiReader) skip(format string, args ...any) {
 func (rd apiReader) authorizer() (string, error) {
 	var tokens []cfn.Resource
 	for _, a := range rd.r.Template.ResourcesOfType("AWS::ApiGateway::Authorizer") {
+		// checkSettings refused the other types.
 		if typ, _ := rd.r.String(a.Properties["Type"]); typ == "TOKEN" {
 			tokens = append(tokens, a)
-		} else {
-			rd.skip("authorizer %s of type %q", a.Name, typ)
 		}
 	}
 	if len(tokens) != 1 {
@@ -239,8 +252,8 @@ func (rd apiReader) methods(authorizer string) error {
 		}
 		route := Route{Method: strings.ToUpper(method), Path: path}
 		integration, _ := m.Properties["Integration"].(map[string]any)
+		// checkSettings printed the other integration types as not served.
 		if typ, _ := rd.r.String(integration["Type"]); typ != "AWS_PROXY" {
-			rd.skip("%s (%s integration %q)", route, m.Name, typ)
 			continue
 		}
 		switch auth, _ := rd.r.String(m.Properties["AuthorizationType"]); auth {
@@ -250,9 +263,9 @@ func (rd apiReader) methods(authorizer string) error {
 			}
 			route.Authorized = true
 		case "NONE", "":
+			// checkSettings printed NONE loudly.
 		default:
-			rd.skip("%s (%s authorization %q)", route, m.Name, auth)
-			continue
+			return fmt.Errorf("method %s: AuthorizationType %q", m.Name, auth)
 		}
 		if route.Timeout, err = rd.timeout(m.Name, integration["TimeoutInMillis"]); err != nil {
 			return err
@@ -417,7 +430,13 @@ func (rd apiReader) stage() error {
 		path, _ := rd.r.String(ms["ResourcePath"])
 		method, _ := rd.r.String(ms["HttpMethod"])
 		if path != "/*" || method != "*" {
-			rd.skip("stage %s method settings for %s %s", st.Name, method, path)
+			// Its logging and caching settings are in checkSettings' table;
+			// its throttling would make API Gateway answer 429 sooner.
+			_, rate := ms["ThrottlingRateLimit"]
+			_, burst := ms["ThrottlingBurstLimit"]
+			if rate || burst {
+				return fmt.Errorf("stage %s: MethodSettings for %s %s: per-method throttling is not emulated, only the stage-wide entry (/* *)", st.Name, method, path)
+			}
 			continue
 		}
 		if v, ok := ms["ThrottlingRateLimit"]; ok {

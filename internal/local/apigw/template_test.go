@@ -67,13 +67,13 @@ func TestReadAPI(t *testing.T) {
       StageName: !Ref Name
       MethodSettings:
         - {ResourcePath: "/*", HttpMethod: "*", ThrottlingRateLimit: !Ref Rate, ThrottlingBurstLimit: 10}
-        - {ResourcePath: "/~1whoami", HttpMethod: GET, ThrottlingRateLimit: 1, ThrottlingBurstLimit: 1}
+        - {ResourcePath: "/~1whoami", HttpMethod: GET, LoggingLevel: INFO}
 `, check: func(t *testing.T, a API) {
 			if a.Config.Stage != "beta" || a.Config.Throttle != (Throttle{Rate: 2.5, Burst: 10}) {
 				t.Errorf("stage %q throttle %+v", a.Config.Stage, a.Config.Throttle)
 			}
-			if len(a.Skipped) != 1 || !strings.Contains(a.Skipped[0], "GET /~1whoami") {
-				t.Errorf("skipped = %v, want the per-method setting", a.Skipped)
+			if len(a.Skipped) != 1 || !strings.Contains(a.Skipped[0], "MethodSettings.LoggingLevel INFO") {
+				t.Errorf("skipped = %v, want the per-method logging", a.Skipped)
 			}
 		}},
 		{name: "binary media types are read in either spelling of the slash", extra: `
@@ -105,6 +105,11 @@ func TestReadAPIRefuses(t *testing.T) {
 		{"a stage name only a deployment knows is an error", `
   Stage: {Type: AWS::ApiGateway::Stage, Properties: {StageName: !GetAtt Api.RootResourceId}}
 `, "StageName"},
+		{"per-method throttling is refused", `
+  Stage:
+    Type: AWS::ApiGateway::Stage
+    Properties: {StageName: s, MethodSettings: [{ResourcePath: "/~1whoami", HttpMethod: GET, ThrottlingRateLimit: 1, ThrottlingBurstLimit: 1}]}
+`, "per-method throttling"},
 		{"two stages are an error", `
   Stage: {Type: AWS::ApiGateway::Stage, Properties: {StageName: a}}
   Stage2: {Type: AWS::ApiGateway::Stage, Properties: {StageName: b}}

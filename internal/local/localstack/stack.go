@@ -321,6 +321,9 @@ func (s *Stack) Welcome(w io.Writer, now time.Time) error {
 	for _, r := range api.Config.Routes {
 		fmt.Fprintf(w, "  route      %s\n", r)
 	}
+	for _, wn := range api.Warnings {
+		fmt.Fprintf(w, "  WARNING    %s\n", wn)
+	}
 	for _, sk := range api.Skipped {
 		fmt.Fprintf(w, "  not served %s\n", sk)
 	}

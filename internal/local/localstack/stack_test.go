@@ -141,6 +141,7 @@ func TestPrefixWriterPrefixesWholeLines(t *testing.T) {
 
 func TestWelcomeShowsRoleChoice(t *testing.T) {
 	s := &Stack{URL: "http://127.0.0.1:3000/prod", Settings: DefaultSettings(), Issuer: newIssuer(t)}
+	s.Settings.API.Warnings = []string{"Open (AWS::ApiGateway::Method): AuthorizationType NONE: anyone may call it"}
 	var out strings.Builder
 	if err := s.Welcome(&out, time.Now()); err != nil {
 		t.Fatal(err)
@@ -148,6 +149,9 @@ func TestWelcomeShowsRoleChoice(t *testing.T) {
 	text := out.String()
 	if !strings.Contains(text, `API Gateway stage "prod" at http://127.0.0.1:3000/prod`) {
 		t.Errorf("no stage URL in:\n%s", text)
+	}
+	if !strings.Contains(text, "\n  WARNING    Open (AWS::ApiGateway::Method): AuthorizationType NONE") {
+		t.Errorf("the open method is not printed loudly in:\n%s", text)
 	}
 	var choice string
 	for line := range strings.Lines(text) {
