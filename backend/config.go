@@ -25,8 +25,9 @@ const (
 	MaxSessionDuration = time.Hour
 	// DefaultMaxSessions bounds the credentials cache. An entry holds its key
 	// (a sub, a username and a role ARN, each capped), the SDK's provider and
-	// one set of credentials: under 5 KiB even for the largest identities
-	// (TestSessionMemoryIsBounded), so the default costs under 50 MiB.
+	// one set of credentials: 3.4 KiB measured for the largest identities,
+	// asserted under 5 KiB (TestSessionMemoryIsBounded), so the default
+	// costs under 50 MiB.
 	DefaultMaxSessions = 10_000
 )
 

@@ -19,3 +19,6 @@ func (h *Handler) ConfigFor(ctx context.Context, ev events.APIGatewayProxyReques
 
 // ErrorStatus is the status the adapter answers err with.
 func ErrorStatus(err error) int { return classify(err).status }
+
+// WaitRefreshes waits for the background refreshes under way.
+func (h *Handler) WaitRefreshes() { h.refreshes.Wait() }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -27,13 +28,14 @@ const deadlineReserve = 500 * time.Millisecond
 // Handler runs routes with each caller's role ([Handler.Proxy]), GET /whoami
 // among them. Build it with [New]. Safe for concurrent use.
 type Handler struct {
-	cfg      Config
-	allow    allowlist
-	base     aws.Config
-	sts      AssumeRoleAPI
-	sessions *gocache.Cache // *aws.CredentialsCache by user, username and role
-	now      func() time.Time
-	log      *slog.Logger
+	cfg       Config
+	allow     allowlist
+	base      aws.Config
+	sts       AssumeRoleAPI
+	sessions  *gocache.Cache // *session by user, username and role
+	refreshes sync.WaitGroup // background refreshes under way
+	now       func() time.Time
+	log       *slog.Logger
 }
 
 // Option configures a Handler.
@@ -69,6 +71,7 @@ func New(cfg Config, base aws.Config, client AssumeRoleAPI, opts ...Option) (*Ha
 	for _, o := range opts {
 		o(h)
 	}
+	h.sts = countedSTS{client, h.now}
 	return h, nil
 }
 
@@ -101,15 +104,18 @@ func (h *Handler) configFor(ctx context.Context, req *Request) (aws.Config, Iden
 	case !h.allow.allows(ctx, role):
 		return aws.Config{}, id, errRoleNotAllowed
 	}
-	creds, err := h.session(id)
+	s, err := h.session(id)
 	if err != nil {
 		return aws.Config{}, id, err
 	}
-	if _, err := creds.Retrieve(ctx); err != nil {
+	cache := s.cache.Load()
+	creds, err := cache.Retrieve(ctx)
+	if err != nil {
 		return aws.Config{}, id, stsError(err)
 	}
+	h.refreshAhead(s, id, creds)
 	cfg := h.base
-	cfg.Credentials = creds
+	cfg.Credentials = cache
 	return cfg, id, nil
 }
 
@@ -122,7 +128,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.APIGatewayProxyRequest) 
 func (h *Handler) WhoamiRoute() Route { return Route{http.MethodGet, "/whoami", h.whoami} }
 
 // record is what one request learnt, for its log line. Its AssumeRole calls
-// are counted by the STS client (see metered), possibly after a cancelled
+// are counted by the STS client (see countedSTS), possibly after a cancelled
 // request stopped waiting for them.
 type record struct {
 	start      time.Time
@@ -158,7 +164,7 @@ func (h *Handler) logRequest(ctx context.Context, req *Request, status int, r *r
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
 		awsRequestID = lc.AwsRequestID
 	}
-	attrs := []slog.Attr{
+	h.logRecord(ctx, "request", r, "ok",
 		slog.String("awsRequestId", awsRequestID),
 		slog.String("apiRequestId", req.RequestID),
 		slog.String("method", req.Method),
@@ -166,9 +172,14 @@ func (h *Handler) logRequest(ctx context.Context, req *Request, status int, r *r
 		slog.String("route", emf.Text(req.Route)),
 		slog.String("role", r.id.Role),
 		slog.String("user", r.id.User()),
-		slog.Int("status", status),
-	}
-	outcome, reason, level := "ok", "ok", slog.LevelInfo
+		slog.Int("status", status))
+}
+
+// logRecord writes one line of r: a request ("request", with the Requests
+// metric) or a background refresh ("refresh"), outcome ok its outcome when
+// it has no error.
+func (h *Handler) logRecord(ctx context.Context, msg string, r *record, ok string, attrs ...slog.Attr) {
+	outcome, reason, level := ok, "ok", slog.LevelInfo
 	if r.err != nil {
 		rej := classify(r.err)
 		outcome, reason, level = rej.outcome, rej.reason, slog.LevelWarn
@@ -183,7 +194,10 @@ func (h *Handler) logRequest(ctx context.Context, req *Request, status int, r *r
 	// dimension so that one Logs Insights query reads both functions.
 	attrs = append(attrs, slog.String("Reason", reason))
 	calls, latency := r.assumes.Load(), time.Duration(r.assumeTime.Load())
-	metrics := []emf.Metric{{Name: "Requests", Unit: emf.Count, Value: 1}, {Name: "AssumeRoleCalls", Unit: emf.Count, Value: float64(calls)}}
+	metrics := []emf.Metric{{Name: "AssumeRoleCalls", Unit: emf.Count, Value: float64(calls)}}
+	if msg == "request" {
+		metrics = append(metrics, emf.Metric{Name: "Requests", Unit: emf.Count, Value: 1})
+	}
 	if calls > 0 {
 		metrics = append(metrics, emf.Metric{Name: "AssumeRoleLatency", Unit: emf.Milliseconds, Value: float64(latency.Microseconds()) / 1000})
 	}
@@ -194,5 +208,5 @@ func (h *Handler) logRequest(ctx context.Context, req *Request, status int, r *r
 		Sets:       [][]string{{"Outcome"}},
 		Metrics:    metrics,
 	}.Attrs()...)
-	h.log.LogAttrs(ctx, level, "request", attrs...)
+	h.log.LogAttrs(ctx, level, msg, attrs...)
 }

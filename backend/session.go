@@ -6,8 +6,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"regexp"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -26,41 +29,116 @@ type AssumeRoleAPI interface {
 	AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, optFns ...func(*sts.Options)) (*sts.AssumeRoleOutput, error)
 }
 
-// refreshWindow is how long before expiry credentials stop being handed out:
-// user work started with them must not have them expire mid-call.
-const refreshWindow = time.Minute
+// Timing of a session's credentials. Within refreshWindow of expiry they are
+// no longer handed out: user work started with them must not have them
+// expire mid-call. Three quarters into the time they are handed out, a
+// request starts a refresh in the background and is served them meanwhile.
+// A refresh that failed is not tried again for refreshRetry, so that an STS
+// outage costs one call per session per refreshRetry, not one per request.
+const (
+	refreshWindow  = time.Minute
+	refreshRetry   = 30 * time.Second
+	refreshTimeout = 30 * time.Second
+)
 
-// session returns the cached credentials of (user, username, role), or new
-// ones: an aws.CredentialsCache around an stscreds.AssumeRoleProvider, which
-// assumes the role on first use and again within refreshWindow of expiry,
-// merging concurrent refreshes into one call. An entry lives as long as
-// credentials of a full SessionDuration are handed out. When MaxSessions
-// entries are held, a new session serves its request uncached: a flood of
-// users costs one AssumeRole each, never unbounded memory.
-func (h *Handler) session(id Identity) (*aws.CredentialsCache, error) {
+// session is the credentials of one (user, username, role): the SDK's
+// aws.CredentialsCache around an stscreds.AssumeRoleProvider, which assumes
+// the role on first use, merging concurrent requests into one call. A
+// background refresh builds a second cache around the same provider and
+// swaps it in once it holds new credentials.
+type session struct {
+	key      string
+	cache    atomic.Pointer[aws.CredentialsCache]
+	provider aws.CredentialsProvider
+	busy     atomic.Bool // a refresh is under way
+
+	mu        sync.Mutex
+	expires   time.Time // of the credentials last seen
+	refreshAt time.Time // when to refresh them, or to retry a failed refresh
+}
+
+// due reports whether creds, about to be used at now, should be refreshed.
+func (s *session) due(now time.Time, creds aws.Credentials) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !creds.Expires.Equal(s.expires) {
+		s.expires, s.refreshAt = creds.Expires, now.Add(creds.Expires.Sub(now)*3/4)
+	}
+	return creds.CanExpire && now.After(s.refreshAt) && now.Before(creds.Expires)
+}
+
+// retryAfter puts the next refresh off until t.
+func (s *session) retryAfter(t time.Time) {
+	s.mu.Lock()
+	s.refreshAt = t
+	s.mu.Unlock()
+}
+
+func (h *Handler) newCache(p aws.CredentialsProvider) *aws.CredentialsCache {
+	return aws.NewCredentialsCache(p, func(o *aws.CredentialsCacheOptions) { o.ExpiryWindow = refreshWindow })
+}
+
+// session returns the cached session of (user, username, role), or a new
+// one. An entry lives as long as its credentials are handed out, and a
+// refresh renews it. When MaxSessions entries are held, a new session serves
+// its request uncached: a flood of users costs one AssumeRole each, never
+// unbounded memory.
+func (h *Handler) session(id Identity) (*session, error) {
 	// Control characters are refused in the context, so "\n" cannot be forged.
 	key := id.Sub + "\n" + id.Username + "\n" + id.Role
 	if v, ok := h.sessions.Get(key); ok {
-		return v.(*aws.CredentialsCache), nil
+		return v.(*session), nil
 	}
-	creds, err := h.newSession(id)
+	p, err := h.newSession(id)
 	if err != nil {
 		return nil, err
 	}
+	s := &session{key: key, provider: p}
+	s.cache.Store(h.newCache(p))
 	if h.sessions.ItemCount() >= h.cfg.MaxSessions {
-		return creds, nil
+		return s, nil
 	}
-	if h.sessions.Add(key, creds, gocache.DefaultExpiration) != nil {
+	if h.sessions.Add(key, s, gocache.DefaultExpiration) != nil {
 		if v, ok := h.sessions.Get(key); ok { // a concurrent request added it first: share its calls
-			return v.(*aws.CredentialsCache), nil
+			return v.(*session), nil
 		}
 	}
-	return creds, nil
+	return s, nil
+}
+
+// refreshAhead starts a background refresh of s when creds, which a request
+// is about to use, are due (see session.due), so that only a session's
+// first request waits on STS. Credentials already withdrawn are the SDK
+// cache's to refresh, in the request. On Lambda a refresh runs while the
+// environment runs: one frozen mid-call goes on, or times out, when the next
+// invocation thaws it, which the last quarter of the credentials' time
+// leaves room for. Each refresh writes its own line, with its
+// AssumeRoleCalls.
+func (h *Handler) refreshAhead(s *session, id Identity, creds aws.Credentials) {
+	if !s.due(h.now(), creds) || !s.busy.CompareAndSwap(false, true) {
+		return
+	}
+	h.refreshes.Go(func() {
+		defer s.busy.Store(false)
+		r := &record{start: h.now(), id: id}
+		ctx, cancel := context.WithTimeout(context.WithValue(context.Background(), recordKey{}, r), refreshTimeout)
+		defer cancel()
+		next := h.newCache(s.provider)
+		if fresh, err := next.Retrieve(ctx); err != nil {
+			r.err = stsError(err)
+			s.retryAfter(h.now().Add(refreshRetry))
+		} else {
+			s.due(h.now(), fresh) // note them before they are served
+			s.cache.Store(next)
+			_ = h.sessions.Replace(s.key, s, gocache.DefaultExpiration) // lives on; an uncached or swept one does not come back
+		}
+		h.logRecord(ctx, "refresh", r, "refreshed", slog.String("role", id.Role), slog.String("user", id.User()))
+	})
 }
 
 // newSession checks what id puts into AssumeRole (a cached session has
 // passed the same checks) and builds the session's provider.
-func (h *Handler) newSession(id Identity) (*aws.CredentialsCache, error) {
+func (h *Handler) newSession(id Identity) (aws.CredentialsProvider, error) {
 	switch {
 	case !h.cfg.DisableSourceIdentity && !sourceIdentity.MatchString(id.Sub):
 		// SourceIdentity is what CloudTrail shows for every call of the
@@ -83,29 +161,29 @@ func (h *Handler) newSession(id Identity) (*aws.CredentialsCache, error) {
 			}
 		}
 	})
-	return aws.NewCredentialsCache(metered{p, h.now}, func(o *aws.CredentialsCacheOptions) {
-		o.ExpiryWindow = refreshWindow
-	}), nil
+	return p, nil
 }
 
-// metered is the AssumeRole provider, counting and timing each call into the
-// record in the context of the request that made it. A request whose refresh
-// merged into another's made no call.
-type metered struct {
-	aws.CredentialsProvider
+// countedSTS is the STS client of the AssumeRole provider, counting and
+// timing each call into the record in the context of the request (or
+// refresh) that made it. A request whose refresh merged into another's made
+// no call. Counting here, not around the provider, leaves the provider as
+// the SDK's cache expects it (ProviderSources and all).
+type countedSTS struct {
+	AssumeRoleAPI
 	now func() time.Time
 }
 
 type recordKey struct{}
 
-func (m metered) Retrieve(ctx context.Context) (aws.Credentials, error) {
-	start := m.now()
-	creds, err := m.CredentialsProvider.Retrieve(ctx)
+func (c countedSTS) AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, optFns ...func(*sts.Options)) (*sts.AssumeRoleOutput, error) {
+	start := c.now()
+	out, err := c.AssumeRoleAPI.AssumeRole(ctx, in, optFns...)
 	if r, ok := ctx.Value(recordKey{}).(*record); ok {
-		r.assumeTime.Add(int64(m.now().Sub(start)))
+		r.assumeTime.Add(int64(c.now().Sub(start)))
 		r.assumes.Add(1)
 	}
-	return creds, err
+	return out, err
 }
 
 // The value rules of STS: a session tag value, and a SourceIdentity.

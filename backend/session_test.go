@@ -4,11 +4,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	gocache "github.com/patrickmn/go-cache"
 )
@@ -33,11 +35,11 @@ func TestAFullCacheMakesRoomOnlyFromSweptSessions(t *testing.T) {
 			}
 			items := map[string]gocache.Item{}
 			for _, sub := range []string{"u1", "u2"} {
-				creds, err := h.newSession(Identity{Sub: sub, Role: role})
+				p, err := h.newSession(Identity{Sub: sub, Role: role})
 				if err != nil {
 					t.Fatal(err)
 				}
-				items[sub] = gocache.Item{Object: creds, Expiration: tt.expiration.UnixNano()}
+				items[sub] = gocache.Item{Object: &session{key: sub, provider: p}, Expiration: tt.expiration.UnixNano()}
 			}
 			h.sessions = gocache.NewFrom(time.Hour, 0, items)
 			if tt.swept {
@@ -135,5 +137,20 @@ func TestTagValues(t *testing.T) {
 				t.Errorf("tagValue.MatchString(%q) = %v, want %v", tt.value, got, tt.want)
 			}
 		})
+	}
+}
+
+func TestTheSDKCacheSeesTheAssumeRoleProvider(t *testing.T) {
+	h, err := New(Config{}, aws.Config{}, sts.New(sts.Options{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := h.session(Identity{Sub: "s-1", Role: "arn:aws:iam::123456789012:role/r"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache := s.cache.Load()
+	if !cache.IsCredentialsProvider(&stscreds.AssumeRoleProvider{}) || !slices.Contains(cache.ProviderSources(), aws.CredentialSourceSTSAssumeRole) {
+		t.Errorf("the cache sees sources %v, want the stscreds provider's", cache.ProviderSources())
 	}
 }
