@@ -380,11 +380,13 @@ func TestHandleTokenRules(t *testing.T) {
 	altIssuer := "https://issuer-cognito-idp.us-east-1.amazonaws.com/" + "us-east-1_TestPool1"
 	otherPool := "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_OtherPool"
 	otherRegion := "https://cognito-idp.eu-west-1.amazonaws.com/us-east-1_TestPool1"
+	altOtherRegion := "https://issuer-cognito-idp.eu-west-1.amazonaws.com/us-east-1_TestPool1"
+	altOtherPool := "https://issuer-cognito-idp.us-east-1.amazonaws.com/us-east-1_OtherPool"
 	rootRole := "arn:aws:iam::123456789012:role/root"
 	capOfX := strings.Repeat("x", authorizer.MaxTokenBytes)
 
 	// Settings.
-	issuerIs := func(iss string) func(*authorizer.Config) { return func(c *authorizer.Config) { c.Issuer = iss } }
+	issuerIs := func(iss string) func(*authorizer.Config) { return func(c *authorizer.Config) { c.Issuers = []string{iss} } }
 	zeroSkew := func(c *authorizer.Config) { c.ClockSkew = 0 }
 	secondClient := func(c *authorizer.Config) { c.ClientIDs = append(c.ClientIDs, "secondclient") }
 
@@ -479,7 +481,8 @@ func TestHandleTokenRules(t *testing.T) {
 		checkTokens(t, []tokenCase{
 			{"an unknown kid is unauthorized", headers(unpublishedKey, nil), unauthorized("unknown_key")},
 			{"an attacker's key under the pool's kid is unauthorized", headers(underPoolKid, nil), unauthorized("bad_signature")},
-			{"a tampered payload is unauthorized", reshaped(jwkstest.Tamper), unauthorized("bad_signature")},
+			// The claims are read before the signature, to choose the pool's keys: this flip leaves no JSON.
+			{"a payload with a flipped character is unauthorized", reshaped(jwkstest.Tamper), unauthorized("malformed")},
 			{"a payload re-signed with another preferred role is unauthorized", resignedRole, unauthorized("bad_signature")},
 			{"another token's signature is unauthorized", swappedSignature, unauthorized("bad_signature")},
 			{"a signature one byte short is unauthorized", signature(oneByteShort), unauthorized("bad_signature")},
@@ -503,12 +506,14 @@ func TestHandleTokenRules(t *testing.T) {
 			{"an issuer with a trailing slash is unauthorized", issuerEdit(trailingSlash), unauthorized("wrong_issuer")},
 			{"an http issuer is unauthorized", issuerEdit(httpScheme), unauthorized("wrong_issuer")},
 			{"a missing issuer is unauthorized", without("iss"), unauthorized("wrong_issuer")},
-			{"the issuer-cognito-idp form is unauthorized when ISSUER is unset", setClaim("iss", altIssuer), unauthorized("wrong_issuer")},
+			{"the updated (issuer-cognito-idp) form is allowed when ISSUER is unset", setClaim("iss", altIssuer), allowed},
+			{"the updated form for another Region is unauthorized", setClaim("iss", altOtherRegion), unauthorized("wrong_issuer")},
+			{"the updated form of another pool is unauthorized", setClaim("iss", altOtherPool), unauthorized("wrong_issuer")},
 			{"an issuer naming the JWKS_URL host is unauthorized", jwksHostIssuer, unauthorized("wrong_issuer")},
 		})
 		checkSettings(t, []settingCase{
-			{"the issuer-cognito-idp form is allowed when ISSUER names it", issuerIs(altIssuer), setClaim("iss", altIssuer), allowed},
-			{"the default issuer is unauthorized when ISSUER names another", issuerIs(altIssuer), validToken, unauthorized("wrong_issuer")},
+			{"the updated form is allowed when ISSUER names it", issuerIs(altIssuer), setClaim("iss", altIssuer), allowed},
+			{"the original form is unauthorized when ISSUER names only the updated one", issuerIs(altIssuer), validToken, unauthorized("wrong_issuer")},
 		})
 	})
 

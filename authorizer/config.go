@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,15 +23,18 @@ const MaxClockSkew = 5 * time.Minute
 
 // Config is the authorizer's configuration, read once at cold start.
 type Config struct {
-	// UserPoolID is the Cognito user pool, "<region>_<id>" (USER_POOL_ID, required).
-	UserPoolID string
-	// ClientIDs are the app client ids accepted as aud (APP_CLIENT_IDS, required, comma-separated).
+	// UserPoolIDs are the Cognito user pools, each "<region>_<id>" (USER_POOL_ID, required, comma-separated).
+	UserPoolIDs []string
+	// ClientIDs are the app client ids accepted as aud, of any of the pools (APP_CLIENT_IDS, required,
+	// comma-separated).
 	ClientIDs []string
-	// JWKSURL overrides where keys are fetched (JWKS_URL, optional); the issuer checked stays the pool's.
-	JWKSURL string
-	// Issuer, when set, is the exact iss required instead of the pool's default issuer (ISSUER, optional),
-	// e.g. Cognito's newer https://issuer-cognito-idp.<region>.amazonaws.com/<pool> form.
-	Issuer string
+	// JWKSURLs override where keys are fetched (JWKS_URL, optional, comma-separated, tried in order);
+	// cognito.PoolIDPlaceholder in one stands for each pool's id, and with several pools every URL needs it.
+	// The issuers checked stay the pools'.
+	JWKSURLs []string
+	// Issuers, when set, are the exact iss accepted instead of each pool's two default forms (ISSUER, optional,
+	// comma-separated). Each names its pool by ending in "/<pool id>", and every pool needs one.
+	Issuers []string
 	// ClockSkew is the leeway for exp, iat and nbf (CLOCK_SKEW, Go duration, default 60s, 0 to 5m).
 	ClockSkew time.Duration
 	// MetricsNamespace is the CloudWatch namespace of the decision metrics (METRICS_NAMESPACE); "" means
@@ -42,17 +46,13 @@ type Config struct {
 // and validates it, reporting every problem at once.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	c := Config{
-		UserPoolID: strings.TrimSpace(getenv("USER_POOL_ID")),
-		JWKSURL:    strings.TrimSpace(getenv("JWKS_URL")),
-		Issuer:     strings.TrimSpace(getenv("ISSUER")),
-		ClockSkew:  DefaultClockSkew,
+		UserPoolIDs: list(getenv("USER_POOL_ID")),
+		ClientIDs:   list(getenv("APP_CLIENT_IDS")),
+		JWKSURLs:    list(getenv("JWKS_URL")),
+		Issuers:     list(getenv("ISSUER")),
+		ClockSkew:   DefaultClockSkew,
 		// An empty variable is unset, so a template can always pass it.
 		MetricsNamespace: cmp.Or(strings.TrimSpace(getenv("METRICS_NAMESPACE")), emf.DefaultNamespace),
-	}
-	if ids := getenv("APP_CLIENT_IDS"); strings.TrimSpace(ids) != "" {
-		for id := range strings.SplitSeq(ids, ",") {
-			c.ClientIDs = append(c.ClientIDs, strings.TrimSpace(id))
-		}
 	}
 	var errs []error
 	if s := strings.TrimSpace(getenv("CLOCK_SKEW")); s != "" {
@@ -68,13 +68,31 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	return c, nil
 }
 
+// list splits a comma-separated variable into its trimmed items; blank is none, and a blank item is kept for
+// Validate to refuse.
+func list(v string) []string {
+	if strings.TrimSpace(v) == "" {
+		return nil
+	}
+	var items []string
+	for item := range strings.SplitSeq(v, ",") {
+		items = append(items, strings.TrimSpace(item))
+	}
+	return items
+}
+
 var clientIDPattern = regexp.MustCompile(`^[\w+]{1,128}$`)
 
 // Validate reports every problem with c, joined, so a bad deployment fails its cold start once and loudly.
 func (c Config) Validate() error {
 	var errs []error
-	if !cognito.ValidPoolID(c.UserPoolID) {
-		errs = append(errs, fmt.Errorf("USER_POOL_ID %q: want <region>_<id>, e.g. us-east-1_AbCdEf123", c.UserPoolID))
+	if len(c.UserPoolIDs) == 0 {
+		errs = append(errs, errors.New("USER_POOL_ID: required (comma-separated user pool ids)"))
+	}
+	for i, id := range c.UserPoolIDs {
+		if !cognito.ValidPoolID(id) || slices.Contains(c.UserPoolIDs[:i], id) {
+			errs = append(errs, fmt.Errorf("USER_POOL_ID %q: want distinct <region>_<id>, e.g. us-east-1_AbCdEf123", id))
+		}
 	}
 	if len(c.ClientIDs) == 0 {
 		errs = append(errs, errors.New("APP_CLIENT_IDS: required (comma-separated app client ids)"))
@@ -84,9 +102,25 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("APP_CLIENT_IDS: %q is not an app client id", id))
 		}
 	}
-	for _, u := range []struct{ env, url string }{{"JWKS_URL", c.JWKSURL}, {"ISSUER", c.Issuer}} {
-		if err := checkURL(u.url); u.url != "" && err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", u.env, err))
+	for _, u := range c.JWKSURLs {
+		// One set serving several pools would let a key of one verify the tokens of another.
+		if len(c.UserPoolIDs) > 1 && !strings.Contains(u, cognito.PoolIDPlaceholder) {
+			errs = append(errs, fmt.Errorf("JWKS_URL %q: with several pools, each URL needs %s", u, cognito.PoolIDPlaceholder))
+		}
+		if err := checkURL(strings.ReplaceAll(u, cognito.PoolIDPlaceholder, "us-east-1_Pool")); err != nil {
+			errs = append(errs, fmt.Errorf("JWKS_URL: %w", err))
+		}
+	}
+	for _, iss := range c.Issuers {
+		if err := checkURL(iss); err != nil {
+			errs = append(errs, fmt.Errorf("ISSUER: %w", err))
+		} else if poolOf(iss, c.UserPoolIDs) == "" {
+			errs = append(errs, fmt.Errorf("ISSUER %q: does not end in /<one of USER_POOL_ID's pools>", iss))
+		}
+	}
+	for _, p := range c.Pools() {
+		if len(p.Issuers) == 0 {
+			errs = append(errs, fmt.Errorf("ISSUER: names no issuer of pool %s", p.ID))
 		}
 	}
 	if c.MetricsNamespace != "" && !emf.ValidNamespace(c.MetricsNamespace) {
@@ -96,6 +130,15 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("CLOCK_SKEW %v: want 0 to %v", c.ClockSkew, MaxClockSkew))
 	}
 	return errors.Join(errs...)
+}
+
+// poolOf returns the pool of pools that issuer names by its last path segment, or "".
+func poolOf(issuer string, pools []string) string {
+	i := strings.LastIndex(issuer, "/")
+	if i < 0 || !slices.Contains(pools, issuer[i+1:]) {
+		return ""
+	}
+	return issuer[i+1:]
 }
 
 // checkURL accepts an absolute https URL, or http on a loopback host (local runs and tests):
@@ -121,21 +164,38 @@ func checkURL(s string) error {
 	return fmt.Errorf("%q: want an https URL", s)
 }
 
-// ExpectedIssuer is the exact iss a token must carry: Issuer when set, else
-// the pool's, https://cognito-idp.<region>.<DNS suffix of its partition>/<pool>.
-func (c Config) ExpectedIssuer() string {
-	if c.Issuer != "" {
-		return c.Issuer
-	}
-	return cognito.Issuer(c.UserPoolID)
+// Pool is one user pool as the authorizer serves it.
+type Pool struct {
+	ID string
+	// Issuers are the exact iss its tokens may carry: Config.Issuers naming it when set, else its original and
+	// updated issuers, https://cognito-idp.<region>.<DNS suffix>/<pool> and https://issuer-cognito-idp.<same>.
+	Issuers []string
+	// KeySetURLs are where its keys are fetched, in order: Config.JWKSURLs for it when set, else the
+	// /.well-known/jwks.json of its original issuer and then of its updated one (which AWS hosts in several
+	// Regions). Config.Issuers does not move the keys.
+	KeySetURLs []string
 }
 
-// KeySetURL is where the pool's keys are fetched: JWKSURL when set, else the
-// pool's issuer's /.well-known/jwks.json. ISSUER does not move the keys:
-// Cognito serves them from the cognito-idp host for both issuer forms.
-func (c Config) KeySetURL() string {
-	if c.JWKSURL != "" {
-		return c.JWKSURL
+// Pools returns each configured pool with its issuers and key set URLs.
+func (c Config) Pools() []Pool {
+	var pools []Pool
+	for _, id := range c.UserPoolIDs {
+		p := Pool{ID: id}
+		for _, iss := range c.Issuers {
+			if poolOf(iss, c.UserPoolIDs) == id {
+				p.Issuers = append(p.Issuers, iss)
+			}
+		}
+		if c.Issuers == nil {
+			p.Issuers = []string{cognito.Issuer(id), cognito.UpdatedIssuer(id)}
+		}
+		for _, u := range c.JWKSURLs {
+			p.KeySetURLs = append(p.KeySetURLs, strings.ReplaceAll(u, cognito.PoolIDPlaceholder, id))
+		}
+		if c.JWKSURLs == nil {
+			p.KeySetURLs = []string{cognito.JWKSURL(cognito.Issuer(id)), cognito.JWKSURL(cognito.UpdatedIssuer(id))}
+		}
+		pools = append(pools, p)
 	}
-	return cognito.JWKSURL(cognito.Issuer(c.UserPoolID))
+	return pools
 }

@@ -1,6 +1,7 @@
 package authorizer_test
 
 import (
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -8,6 +9,14 @@ import (
 
 	"github.com/rolegate/rolegate/authorizer"
 )
+
+// wantPools fails t unless c's pools are want.
+func wantPools(t *testing.T, c authorizer.Config, want ...authorizer.Pool) {
+	t.Helper()
+	if got := c.Pools(); !reflect.DeepEqual(got, want) {
+		t.Errorf("pools\n%+v\nwant\n%+v", got, want)
+	}
+}
 
 func TestConfigFromEnv(t *testing.T) {
 	base := map[string]string{"USER_POOL_ID": "eu-west-1_AbC123", "APP_CLIENT_IDS": "client1"}
@@ -17,31 +26,26 @@ func TestConfigFromEnv(t *testing.T) {
 		wantErr string            // substring; empty means valid
 		check   func(*testing.T, authorizer.Config)
 	}{
-		{name: "the minimal configuration uses the pool's issuer and keys", check: func(t *testing.T, c authorizer.Config) {
-			if got := c.ExpectedIssuer(); got != "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123" {
-				t.Errorf("issuer %q", got)
-			}
-			if got := c.KeySetURL(); got != "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123/.well-known/jwks.json" {
-				t.Errorf("key set URL %q", got)
-			}
+		{name: "the minimal configuration accepts both issuer forms of the pool and fetches from either", check: func(t *testing.T, c authorizer.Config) {
+			wantPools(t, c, authorizer.Pool{ID: "eu-west-1_AbC123",
+				Issuers: []string{"https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123", "https://issuer-cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123"},
+				KeySetURLs: []string{"https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123/.well-known/jwks.json",
+					"https://issuer-cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123/.well-known/jwks.json"}})
 			if c.ClockSkew != 60*time.Second {
 				t.Errorf("skew %v", c.ClockSkew)
 			}
 		}},
-		{name: "a us-east-1 pool's issuer and keys are on amazonaws.com", env: map[string]string{"USER_POOL_ID": "us-east-1_AbC123"}, check: func(t *testing.T, c authorizer.Config) {
-			if got := c.ExpectedIssuer(); got != "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC123" {
-				t.Errorf("issuer %q", got)
-			}
-			if got := c.KeySetURL(); got != "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC123/.well-known/jwks.json" {
-				t.Errorf("key set URL %q", got)
-			}
+		{name: "a cn-north-1 pool's issuers and keys are on amazonaws.com.cn", env: map[string]string{"USER_POOL_ID": "cn-north-1_AbC123"}, check: func(t *testing.T, c authorizer.Config) {
+			wantPools(t, c, authorizer.Pool{ID: "cn-north-1_AbC123",
+				Issuers: []string{"https://cognito-idp.cn-north-1.amazonaws.com.cn/cn-north-1_AbC123", "https://issuer-cognito-idp.cn-north-1.amazonaws.com.cn/cn-north-1_AbC123"},
+				KeySetURLs: []string{"https://cognito-idp.cn-north-1.amazonaws.com.cn/cn-north-1_AbC123/.well-known/jwks.json",
+					"https://issuer-cognito-idp.cn-north-1.amazonaws.com.cn/cn-north-1_AbC123/.well-known/jwks.json"}})
 		}},
-		{name: "a cn-north-1 pool's issuer and keys are on amazonaws.com.cn", env: map[string]string{"USER_POOL_ID": "cn-north-1_AbC123"}, check: func(t *testing.T, c authorizer.Config) {
-			if got := c.ExpectedIssuer(); got != "https://cognito-idp.cn-north-1.amazonaws.com.cn/cn-north-1_AbC123" {
-				t.Errorf("issuer %q", got)
-			}
-			if got := c.KeySetURL(); got != "https://cognito-idp.cn-north-1.amazonaws.com.cn/cn-north-1_AbC123/.well-known/jwks.json" {
-				t.Errorf("key set URL %q", got)
+		{name: "several pools each get their own region's issuers", env: map[string]string{"USER_POOL_ID": "eu-west-1_AbC123, us-gov-west-1_Xy9"}, check: func(t *testing.T, c authorizer.Config) {
+			p := c.Pools()
+			if len(p) != 2 || p[1].ID != "us-gov-west-1_Xy9" || p[1].Issuers[1] != "https://issuer-cognito-idp.us-gov-west-1.amazonaws.com/us-gov-west-1_Xy9" ||
+				p[0].Issuers[0] != "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123" {
+				t.Errorf("pools %+v", p)
 			}
 		}},
 		{name: "app client ids are split and trimmed", env: map[string]string{"APP_CLIENT_IDS": " a1 , b2,c3 "}, check: func(t *testing.T, c authorizer.Config) {
@@ -49,19 +53,31 @@ func TestConfigFromEnv(t *testing.T) {
 				t.Errorf("client ids %q", c.ClientIDs)
 			}
 		}},
-		{name: "JWKS_URL moves the keys but not the issuer", env: map[string]string{"JWKS_URL": "http://127.0.0.1:8080/keys.json"}, check: func(t *testing.T, c authorizer.Config) {
-			if c.KeySetURL() != "http://127.0.0.1:8080/keys.json" || c.ExpectedIssuer() != "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123" {
-				t.Errorf("keys %q issuer %q", c.KeySetURL(), c.ExpectedIssuer())
+		{name: "JWKS_URL moves the keys but not the issuers", env: map[string]string{"JWKS_URL": "http://127.0.0.1:8080/keys.json"}, check: func(t *testing.T, c authorizer.Config) {
+			if p := c.Pools()[0]; !slices.Equal(p.KeySetURLs, []string{"http://127.0.0.1:8080/keys.json"}) || len(p.Issuers) != 2 {
+				t.Errorf("pool %+v", p)
 			}
 		}},
-		{name: "ISSUER replaces the issuer but not the keys", env: map[string]string{"ISSUER": "https://issuer-cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123"}, check: func(t *testing.T, c authorizer.Config) {
-			if c.ExpectedIssuer() != "https://issuer-cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123" || !strings.HasPrefix(c.KeySetURL(), "https://cognito-idp.") {
-				t.Errorf("issuer %q keys %q", c.ExpectedIssuer(), c.KeySetURL())
+		{name: "JWKS_URL is a list in order, with each pool's id for {userPoolId}", env: map[string]string{
+			"USER_POOL_ID": "eu-west-1_A1,eu-west-2_B2", "JWKS_URL": "https://keys.example.com/{userPoolId}.json, http://127.0.0.1:1/{userPoolId}/jwks.json",
+		}, check: func(t *testing.T, c authorizer.Config) {
+			p := c.Pools()
+			if !slices.Equal(p[0].KeySetURLs, []string{"https://keys.example.com/eu-west-1_A1.json", "http://127.0.0.1:1/eu-west-1_A1/jwks.json"}) ||
+				!slices.Equal(p[1].KeySetURLs, []string{"https://keys.example.com/eu-west-2_B2.json", "http://127.0.0.1:1/eu-west-2_B2/jwks.json"}) {
+				t.Errorf("pools %+v", p)
 			}
 		}},
-		{name: "a GovCloud pool is accepted", env: map[string]string{"USER_POOL_ID": "us-gov-west-1_Xy9"}, check: func(t *testing.T, c authorizer.Config) {
-			if c.ExpectedIssuer() != "https://cognito-idp.us-gov-west-1.amazonaws.com/us-gov-west-1_Xy9" {
-				t.Errorf("issuer %q", c.ExpectedIssuer())
+		{name: "ISSUER replaces the issuers but not the keys", env: map[string]string{"ISSUER": "https://issuer-cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123"}, check: func(t *testing.T, c authorizer.Config) {
+			if p := c.Pools()[0]; !slices.Equal(p.Issuers, []string{"https://issuer-cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123"}) ||
+				!strings.HasPrefix(p.KeySetURLs[0], "https://cognito-idp.") {
+				t.Errorf("pool %+v", p)
+			}
+		}},
+		{name: "ISSUER is a list, each naming its pool", env: map[string]string{"USER_POOL_ID": "eu-west-1_A1,eu-west-2_B2",
+			"ISSUER": "http://127.0.0.1:1/eu-west-2_B2,https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_A1"}, check: func(t *testing.T, c authorizer.Config) {
+			p := c.Pools()
+			if !slices.Equal(p[0].Issuers, []string{"https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_A1"}) || !slices.Equal(p[1].Issuers, []string{"http://127.0.0.1:1/eu-west-2_B2"}) {
+				t.Errorf("pools %+v", p)
 			}
 		}},
 		{name: "METRICS_NAMESPACE defaults to rolegate", check: func(t *testing.T, c authorizer.Config) {
@@ -87,6 +103,13 @@ func TestConfigFromEnv(t *testing.T) {
 		{name: "http on IPv6 loopback is fine for JWKS_URL", env: map[string]string{"JWKS_URL": "http://[::1]:8080/jwks.json"}},
 
 		{name: "a missing USER_POOL_ID fails", env: map[string]string{"USER_POOL_ID": ""}, wantErr: "USER_POOL_ID"},
+		{name: "a pool listed twice fails", env: map[string]string{"USER_POOL_ID": "eu-west-1_A1,eu-west-1_A1"}, wantErr: "USER_POOL_ID"},
+		{name: "an empty pool in the list fails", env: map[string]string{"USER_POOL_ID": "eu-west-1_A1,"}, wantErr: "USER_POOL_ID"},
+		{name: "with several pools, a JWKS_URL without {userPoolId} fails", env: map[string]string{"USER_POOL_ID": "eu-west-1_A1,eu-west-1_B2",
+			"JWKS_URL": "https://keys.example.com/{userPoolId}.json,https://keys.example.com/all.json"}, wantErr: "needs {userPoolId}"},
+		{name: "an ISSUER naming no configured pool fails", env: map[string]string{"ISSUER": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Other"}, wantErr: "ISSUER"},
+		{name: "an ISSUER list leaving a pool without an issuer fails", env: map[string]string{"USER_POOL_ID": "eu-west-1_A1,eu-west-1_B2",
+			"ISSUER": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_A1"}, wantErr: "no issuer of pool eu-west-1_B2"},
 		{name: "a USER_POOL_ID without region fails", env: map[string]string{"USER_POOL_ID": "AbC123"}, wantErr: "USER_POOL_ID"},
 		{name: "a USER_POOL_ID with a path fails", env: map[string]string{"USER_POOL_ID": "eu-west-1_AbC/../x"}, wantErr: "USER_POOL_ID"},
 		{name: "a USER_POOL_ID with an upper-case region fails", env: map[string]string{"USER_POOL_ID": "EU-WEST-1_AbC123"}, wantErr: "USER_POOL_ID"},

@@ -17,10 +17,10 @@ type decision struct {
 	size int            // bytes of the context's strings: what a cached decision holds
 }
 
-// newDecision builds the decision for valid claims c. A Deny's context
-// carries who was refused, never a role.
-func newDecision(c *claims) *decision {
-	d := &decision{sub: c.Sub, exp: c.Exp, ctx: map[string]any{"sub": c.Sub, "username": c.Username}}
+// newDecision builds the decision for valid claims c of pool poolID. A Deny's
+// context carries who was refused, never a role.
+func newDecision(c *claims, poolID string) *decision {
+	d := &decision{sub: c.Sub, exp: c.Exp, ctx: map[string]any{"sub": c.Sub, "username": c.Username, "userPoolId": poolID}}
 	if preferred, all, err := roles(c); err != nil {
 		d.deny = err
 	} else {

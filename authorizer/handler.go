@@ -20,7 +20,7 @@ import (
 	"github.com/rolegate/rolegate/jwks"
 )
 
-// KeySource returns the pool's verification key for a kid. *jwks.Cache implements it.
+// KeySource returns one pool's verification key for a kid. *jwks.Cache implements it.
 // An error wrapping jwks.ErrKeyNotFound means the token is bad (401); any other
 // error means the keys are unavailable (500).
 type KeySource interface {
@@ -43,16 +43,21 @@ const (
 
 // Handler answers API Gateway TOKEN authorizer events. Build it with New.
 type Handler struct {
-	keys       KeySource
-	issuer     string        // the exact iss required
-	clients    []string      // the app client ids accepted as aud
-	skew       time.Duration // leeway for exp, iat and nbf
+	pools      map[string]pool // by the exact iss its tokens carry
+	clients    []string        // the app client ids accepted as aud
+	skew       time.Duration   // leeway for exp, iat and nbf
 	now        func() time.Time
 	log        *slog.Logger
 	namespace  string // of the decision metrics
 	cacheTTL   time.Duration
 	maxEntries int
 	cache      *gocache.Cache // nil: every token is validated afresh
+}
+
+// pool is one user pool's id and keys.
+type pool struct {
+	id   string
+	keys KeySource
 }
 
 // Option configures a Handler.
@@ -71,17 +76,14 @@ func WithDecisionCache(ttl time.Duration, entries int) Option {
 	return func(h *Handler) { h.cacheTTL, h.maxEntries = ttl, entries }
 }
 
-// New returns a Handler for cfg verifying with keys, or the reasons cfg is invalid.
-func New(cfg Config, keys KeySource, opts ...Option) (*Handler, error) {
+// New returns a Handler for cfg verifying each pool's tokens with keys[pool id] alone, or the reasons cfg is
+// invalid.
+func New(cfg Config, keys map[string]KeySource, opts ...Option) (*Handler, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("authorizer: invalid config: %w", err)
 	}
-	if keys == nil {
-		return nil, errors.New("authorizer: no key source")
-	}
 	h := &Handler{
-		keys:       keys,
-		issuer:     cfg.ExpectedIssuer(),
+		pools:      map[string]pool{},
 		clients:    slices.Clone(cfg.ClientIDs),
 		skew:       cfg.ClockSkew,
 		now:        time.Now,
@@ -89,6 +91,14 @@ func New(cfg Config, keys KeySource, opts ...Option) (*Handler, error) {
 		namespace:  cmp.Or(cfg.MetricsNamespace, emf.DefaultNamespace),
 		cacheTTL:   DefaultCacheTTL,
 		maxEntries: DefaultCacheEntries,
+	}
+	for _, p := range cfg.Pools() {
+		if keys[p.ID] == nil {
+			return nil, fmt.Errorf("authorizer: no key source for pool %s", p.ID)
+		}
+		for _, iss := range p.Issuers {
+			h.pools[iss] = pool{p.ID, keys[p.ID]}
+		}
 	}
 	for _, o := range opts {
 		o(h)
@@ -167,7 +177,7 @@ func (h *Handler) decideToken(ctx context.Context, a *attempt, s string) {
 			return
 		}
 	}
-	c, err := h.verify(ctx, raw)
+	c, poolID, err := h.verify(ctx, raw)
 	if err != nil {
 		a.err = err
 		return
@@ -176,27 +186,34 @@ func (h *Handler) decideToken(ctx context.Context, a *attempt, s string) {
 	if a.err = h.check(c, a.now); a.err != nil {
 		return
 	}
-	a.d = newDecision(c)
+	a.d = newDecision(c, poolID)
 	h.store(key, a.d, a.now)
 }
 
-// verify parses tok, verifies its signature and decodes its claims, once.
-func (h *Handler) verify(ctx context.Context, tok []byte) (*claims, error) {
+// verify parses tok, decodes its claims once, and verifies its signature with the keys of the pool its iss names,
+// which it returns. The claims are read first only to pick those keys: nothing in them counts until the signature
+// verifies, and an issuer not configured is refused without a key lookup, so it never causes a fetch.
+func (h *Handler) verify(ctx context.Context, tok []byte) (*claims, string, error) {
 	j, err := parseJWS(tok)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if err := j.checkHeader(); err != nil {
-		return nil, err
-	}
-	if err := j.verify(ctx, h.keys); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	var c claims
 	if err := json.Unmarshal(j.payload, &c); err != nil {
-		return nil, fmt.Errorf("%w: claims: %w", errMalformed, err)
+		return nil, "", fmt.Errorf("%w: claims: %w", errMalformed, err)
 	}
-	return &c, nil
+	// A key of one pool never verifies a token that claims another: the lookup is scoped by iss.
+	p, ok := h.pools[c.Iss]
+	if !ok {
+		return nil, "", errWrongIssuer
+	}
+	if err := j.verify(ctx, p.keys); err != nil {
+		return nil, "", err
+	}
+	return &c, p.id, nil
 }
 
 // store caches d under key until the earlier of the TTL and the token's exp.

@@ -33,6 +33,7 @@ func TestAllowCarriesTheUserInAFlatStringContext(t *testing.T) {
 	want := map[string]any{
 		"sub":           f.iss.Sub("alice"),
 		"username":      "alice",
+		"userPoolId":    f.iss.PoolID,
 		"groups":        "admins,readers",
 		"preferredRole": f.iss.Role("admins"),
 		"roles":         f.iss.Role("admins") + "," + f.iss.Role("readers"),
@@ -68,7 +69,7 @@ func TestDenyNamesTheUserButNoRole(t *testing.T) {
 	if r.outcome() != "deny" {
 		t.Fatalf("outcome %q, want deny", r.outcome())
 	}
-	want := map[string]any{"sub": f.iss.Sub("bob"), "username": "bob"}
+	want := map[string]any{"sub": f.iss.Sub("bob"), "username": "bob", "userPoolId": f.iss.PoolID}
 	if !maps.Equal(r.resp.Context, want) {
 		t.Errorf("context = %v, want %v", r.resp.Context, want)
 	}
@@ -324,7 +325,7 @@ func TestDecisionCache(t *testing.T) {
 	})
 	t.Run("an invalid token is never cached", func(t *testing.T) {
 		f := newFixture(t)
-		tok := jwkstest.Tamper(f.idToken(t, nil))
+		tok := jwkstest.TamperClaims(t, f.idToken(t, nil), func(c map[string]any) { c["sub"] = "mallory" })
 		for range 3 {
 			if r := f.authorize(t, tok, testMethodARN); r.outcome() != "unauthorized" || r.cached() {
 				t.Fatalf("outcome %q cached %v", r.outcome(), r.cached())
@@ -437,12 +438,15 @@ func TestNewRefusesAnInvalidConfig(t *testing.T) {
 	for _, tt := range []struct {
 		name string
 		cfg  authorizer.Config
-		keys authorizer.KeySource
+		keys map[string]authorizer.KeySource
 		want string
 	}{
-		{"a config without a pool is refused", authorizer.Config{ClientIDs: []string{"x"}}, failingKeys{errBoom}, "USER_POOL_ID"},
-		{"a config without app clients is refused", authorizer.Config{UserPoolID: "us-east-1_Ab1"}, failingKeys{errBoom}, "APP_CLIENT_IDS"},
-		{"a missing key source is refused", authorizer.Config{UserPoolID: "us-east-1_Ab1", ClientIDs: []string{"x"}}, nil, "key source"},
+		{"a config without a pool is refused", authorizer.Config{ClientIDs: []string{"x"}}, nil, "USER_POOL_ID"},
+		{"a config without app clients is refused", authorizer.Config{UserPoolIDs: []string{"us-east-1_Ab1"}},
+			map[string]authorizer.KeySource{"us-east-1_Ab1": failingKeys{errBoom}}, "APP_CLIENT_IDS"},
+		{"a missing key source is refused", authorizer.Config{UserPoolIDs: []string{"us-east-1_Ab1"}, ClientIDs: []string{"x"}}, nil, "key source"},
+		{"a pool without a key source is refused", authorizer.Config{UserPoolIDs: []string{"us-east-1_Ab1", "us-east-1_Ab2"}, ClientIDs: []string{"x"}},
+			map[string]authorizer.KeySource{"us-east-1_Ab1": failingKeys{errBoom}}, "key source for pool us-east-1_Ab2"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			h, err := authorizer.New(tt.cfg, tt.keys)
@@ -565,7 +569,7 @@ func TestPoolsInEachPartition(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, func(s *fixtureSettings) { s.issuer = append(s.issuer, jwkstest.WithPoolID(tt.pool)) })
-			if got := f.cfg.ExpectedIssuer(); got != tt.poolIssuer || f.iss.Issuer() != tt.poolIssuer {
+			if got := f.cfg.Pools()[0].Issuers[0]; got != tt.poolIssuer || f.iss.Issuer() != tt.poolIssuer {
 				t.Fatalf("issuer %q (jwkstest: %q), want %q", got, f.iss.Issuer(), tt.poolIssuer)
 			}
 			r := f.authorize(t, f.idToken(t, func(c map[string]any) { c["iss"] = tt.tokenIssuer }), tt.methodArn)

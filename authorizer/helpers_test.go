@@ -55,7 +55,8 @@ func (c *countingKeys) Key(ctx context.Context, kid string) (*jwks.Key, error) {
 	return c.KeySource.Key(ctx, kid)
 }
 
-// fixture is one pool (a jwkstest.Issuer on loopback), the real jwks.Cache in front of it, and a Handler.
+// fixture is one pool (a jwkstest.Issuer on loopback), the real jwks.Cache in front of it, and a Handler; with
+// withOtherPools, further pools beside it, each with its own key and cache.
 type fixture struct {
 	iss   *jwkstest.Issuer
 	cfg   authorizer.Config
@@ -63,6 +64,9 @@ type fixture struct {
 	keys  *countingKeys
 	h     *authorizer.Handler
 	logs  *syncbuf.Buffer
+
+	others    []*jwkstest.Issuer
+	otherKeys []*countingKeys
 }
 
 type fixtureOption func(*fixtureSettings)
@@ -72,6 +76,12 @@ type fixtureSettings struct {
 	handler   []authorizer.Option
 	keySource func(authorizer.KeySource) authorizer.KeySource
 	issuer    []jwkstest.Option
+	others    []string // pool ids
+}
+
+// withOtherPools adds a pool of each id, each with a key of its own, to the fixture's configuration.
+func withOtherPools(ids ...string) fixtureOption {
+	return func(s *fixtureSettings) { s.others = append(s.others, ids...) }
 }
 
 func withConfig(edit func(*authorizer.Config)) fixtureOption {
@@ -98,15 +108,22 @@ func newFixture(t testing.TB, opts ...fixtureOption) *fixture {
 	}, s.issuer...)...)
 	f := &fixture{iss: iss, clock: clocktest.New(t0), logs: &syncbuf.Buffer{}}
 	f.cfg = authorizer.Config{
-		UserPoolID: iss.PoolID,
-		ClientIDs:  []string{iss.ClientID},
-		JWKSURL:    iss.URL,
-		ClockSkew:  authorizer.DefaultClockSkew,
+		UserPoolIDs: []string{iss.PoolID},
+		ClientIDs:   []string{iss.ClientID},
+		JWKSURLs:    []string{iss.URL},
+		ClockSkew:   authorizer.DefaultClockSkew,
+	}
+	for _, id := range s.others {
+		other := jwkstest.NewIssuer(t, jwkstest.WithPoolID(id), jwkstest.WithNow(func() time.Time { return t0 }))
+		f.others = append(f.others, other)
+		f.otherKeys = append(f.otherKeys, &countingKeys{KeySource: jwks.NewCache([]string{other.URL}, jwks.WithClock(f.clock.Now))})
+		f.cfg.UserPoolIDs = append(f.cfg.UserPoolIDs, id)
+		f.cfg.JWKSURLs = nil // each pool's cache is built on its own issuer's URL
 	}
 	if s.cfg != nil {
 		s.cfg(&f.cfg)
 	}
-	var keys authorizer.KeySource = jwks.NewCache([]string{f.cfg.KeySetURL()}, jwks.WithClock(f.clock.Now))
+	var keys authorizer.KeySource = jwks.NewCache([]string{iss.URL}, jwks.WithClock(f.clock.Now))
 	if s.keySource != nil {
 		keys = s.keySource(keys)
 	}
@@ -118,7 +135,11 @@ func newFixture(t testing.TB, opts ...fixtureOption) *fixture {
 // newHandler returns a Handler on f's config, keys and clock, with opts.
 func (f *fixture) newHandler(t testing.TB, opts ...authorizer.Option) *authorizer.Handler {
 	t.Helper()
-	h, err := authorizer.New(f.cfg, f.keys, append([]authorizer.Option{authorizer.WithClock(f.clock.Now)}, opts...)...)
+	keys := map[string]authorizer.KeySource{f.iss.PoolID: f.keys}
+	for i, other := range f.others {
+		keys[other.PoolID] = f.otherKeys[i]
+	}
+	h, err := authorizer.New(f.cfg, keys, append([]authorizer.Option{authorizer.WithClock(f.clock.Now)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

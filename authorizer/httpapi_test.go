@@ -91,8 +91,9 @@ func TestHTTPSampleEvents(t *testing.T) {
 		t.Run(file, func(t *testing.T) {
 			f := newFixture(t)
 			raw := readTestdata(t, file)
-			if r := f.handleEvent(t, raw); r.outcome() != "forbidden" || r.log.Members["Reason"] != "unknown_key" {
-				t.Errorf("the sample's placeholder token: %s (%v, %v), want forbidden for unknown_key", r.outcome(), r.err, r.log.Members["Reason"])
+			// The placeholder claims no issuer: no pool's keys are looked up.
+			if r := f.handleEvent(t, raw); r.outcome() != "forbidden" || r.log.Members["Reason"] != "wrong_issuer" {
+				t.Errorf("the sample's placeholder token: %s (%v, %v), want forbidden for wrong_issuer", r.outcome(), r.err, r.log.Members["Reason"])
 			}
 			var ev map[string]any
 			if err := json.Unmarshal(raw, &ev); err != nil {

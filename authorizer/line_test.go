@@ -18,7 +18,8 @@ import (
 // production handler writes it (to io.Discard, so the sink itself costs nothing). It is most of what a cache hit
 // costs beyond hashing the token: see BenchmarkAuthorizeCachedToken.
 func BenchmarkDecisionLine(b *testing.B) {
-	h, err := New(Config{UserPoolID: "us-east-1_AbCdEf123", ClientIDs: []string{"client"}}, jwks.NewCache([]string{"https://127.0.0.1/unused"}),
+	h, err := New(Config{UserPoolIDs: []string{"us-east-1_AbCdEf123"}, ClientIDs: []string{"client"}},
+		map[string]KeySource{"us-east-1_AbCdEf123": jwks.NewCache([]string{"https://127.0.0.1/unused"})},
 		WithLogger(slog.New(slog.NewJSONHandler(io.Discard, nil))))
 	if err != nil {
 		b.Fatal(err)

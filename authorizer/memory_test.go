@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/rolegate/rolegate/authorizer"
+	"github.com/rolegate/rolegate/jwks/jwkstest"
 )
 
 // fullCacheHeapBound is what a decision cache full of the worst tokens it will keep may retain: well inside a 128 MB
@@ -18,8 +19,10 @@ import (
 const fullCacheHeapBound = 24 << 20
 
 // nearMaxTokens mints n distinct valid tokens of about 7.9 KiB, as one user can by padding writable attributes
-// and refreshing. The email, which the decision keeps, is padded too, near what a cached decision may hold.
+// and refreshing, taking f's pools in turn. The email, which the decision keeps, is padded too, near what a cached
+// decision may hold.
 func nearMaxTokens(t testing.TB, f *fixture, n int) []string {
+	pools := append([]*jwkstest.Issuer{f.iss}, f.others...)
 	t.Helper()
 	toks := make([]string, n)
 	var wg sync.WaitGroup
@@ -27,10 +30,11 @@ func nearMaxTokens(t testing.TB, f *fixture, n int) []string {
 	for w := range workers {
 		wg.Go(func() {
 			for i := w; i < n; i += workers {
-				c := f.iss.IDClaims("alice", "admins", "readers")
+				iss := pools[i%len(pools)]
+				c := iss.IDClaims("alice", "admins", "readers")
 				c["cognito:username"] = strings.Repeat("u", 100)
 				c["email"] = strings.Repeat("e", 600) + "@example.com"
-				toks[i] = f.iss.MintPadded(t, c, authorizer.MaxTokenBytes-100)
+				toks[i] = iss.MintPadded(t, c, authorizer.MaxTokenBytes-100)
 			}
 		})
 	}
@@ -38,15 +42,22 @@ func nearMaxTokens(t testing.TB, f *fixture, n int) []string {
 	return toks
 }
 
-// TestFullDecisionCacheStaysSmall fills the decision cache to its limit with near-maximum tokens and checks the heap
-// it retains: the cache is bounded by what it holds, not by how many tokens it has seen.
+// TestFullDecisionCacheStaysSmall fills the decision cache to its limit with near-maximum tokens of three pools and
+// checks the heap it retains: the cache, shared by the pools, is bounded by what it holds, not by how many tokens
+// or pools it has seen.
 func TestFullDecisionCacheStaysSmall(t *testing.T) {
 	if testing.Short() {
 		t.Skip("mints thousands of tokens")
 	}
-	f := newFixture(t)
+	f := newFixture(t, withOtherPools("eu-west-1_Tenant2", "ap-southeast-2_Tenant3"))
+	lookups := func() (n int64) {
+		for _, k := range append([]*countingKeys{f.keys}, f.otherKeys...) {
+			n += k.n.Load()
+		}
+		return n
+	}
 	n := authorizer.DefaultCacheEntries
-	toks := nearMaxTokens(t, f, n+1)
+	toks := nearMaxTokens(t, f, n+3)
 	allow := func(tok string) {
 		t.Helper()
 		// A copy, as the Lambda runtime decodes each event into new strings: the cache must not keep it.
@@ -56,7 +67,9 @@ func TestFullDecisionCacheStaysSmall(t *testing.T) {
 			t.Fatalf("not allowed: %v", err)
 		}
 	}
-	allow(toks[n]) // keys fetched, first allocations made: then the cache is emptied
+	for _, tok := range toks[n:] {
+		allow(tok) // each pool's keys fetched, first allocations made: then the cache is emptied
+	}
 	f.h = f.newHandler(t, authorizer.WithLogger(slog.New(slog.DiscardHandler)))
 
 	before := heapAlloc()
@@ -64,8 +77,8 @@ func TestFullDecisionCacheStaysSmall(t *testing.T) {
 		allow(tok)
 	}
 	retained := heapAlloc() - before
-	if got := f.keys.n.Load(); got != int64(n+1) {
-		t.Fatalf("%d key lookups for %d fresh tokens", got, n+1)
+	if got := lookups(); got != int64(n+3) {
+		t.Fatalf("%d key lookups for %d fresh tokens", got, n+3)
 	}
 	t.Logf("%d decisions of %d-byte tokens retain %.1f MiB (%.0f bytes each)", n, len(toks[0]), float64(retained)/(1<<20), float64(retained)/float64(n))
 	if retained > fullCacheHeapBound {
@@ -75,8 +88,8 @@ func TestFullDecisionCacheStaysSmall(t *testing.T) {
 	for _, tok := range toks[:n] {
 		allow(tok)
 	}
-	if got := f.keys.n.Load(); got != int64(n+1) {
-		t.Errorf("%d key lookups after replaying the tokens, want none: the cache did not keep them", got-int64(n+1))
+	if got := lookups(); got != int64(n+3) {
+		t.Errorf("%d key lookups after replaying the tokens, want none: the cache did not keep them", got-int64(n+3))
 	}
 	runtime.KeepAlive(toks)
 }

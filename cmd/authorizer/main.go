@@ -1,12 +1,13 @@
 // Command authorizer is the rolegate authorizer Lambda, TOKEN and HTTP API (bootstrap for the
 // provided.al2023 runtime). It only wires: configuration from the environment,
-// the pool's JWKS cache, a JSON logger on stdout, and authorizer.Handler.
+// each pool's JWKS cache, a JSON logger on stdout, and authorizer.Handler.
 package main
 
 import (
 	"context"
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -23,12 +24,21 @@ func main() {
 		log.Error("invalid configuration", "error", err)
 		os.Exit(1)
 	}
-	keys := jwks.NewCache([]string{cfg.KeySetURL()}, jwks.WithLogger(log), jwks.WithMetrics(cfg.MetricsNamespace))
-	// Fetch at init, where the time is free; on failure the first request tries again.
+	// One cache per pool: a pool's keys verify only its own tokens.
+	keys := map[string]authorizer.KeySource{}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	if err := keys.Prefetch(ctx); err != nil {
-		log.Warn("prefetching the key set failed; will retry on first request", "error", err)
+	var wg sync.WaitGroup
+	for _, p := range cfg.Pools() {
+		c := jwks.NewCache(p.KeySetURLs, jwks.WithLogger(log), jwks.WithMetrics(cfg.MetricsNamespace))
+		keys[p.ID] = c
+		// Fetch at init, where the time is free; on failure the first request tries again.
+		wg.Go(func() {
+			if err := c.Prefetch(ctx); err != nil {
+				log.Warn("prefetching the key set failed; will retry on first request", "userPoolId", p.ID, "error", err)
+			}
+		})
 	}
+	wg.Wait()
 	cancel()
 	h, err := authorizer.New(cfg, keys, authorizer.WithLogger(log))
 	if err != nil {
