@@ -386,7 +386,9 @@ func TestHandleTokenRules(t *testing.T) {
 	capOfX := strings.Repeat("x", authorizer.MaxTokenBytes)
 
 	// Settings.
-	issuerIs := func(iss string) func(*authorizer.Config) { return func(c *authorizer.Config) { c.Issuers = []string{iss} } }
+	issuerIs := func(iss string) func(*authorizer.Config) {
+		return func(c *authorizer.Config) { c.Issuers = []string{iss} }
+	}
 	zeroSkew := func(c *authorizer.Config) { c.ClockSkew = 0 }
 	secondClient := func(c *authorizer.Config) { c.ClientIDs = append(c.ClientIDs, "secondclient") }
 
