@@ -88,8 +88,12 @@ type request struct {
 	body   []byte
 	authz  map[string]any
 	apiKey apiKeyUse
-	id     string
-	start  time.Time
+	// methodArn is the request's execute-api ARN; resource is the resource
+	// policy's decision for it (Allow without a policy).
+	methodArn string
+	resource  Decision
+	id        string
+	start     time.Time
 }
 
 // apiKeyUse is the API key a request presented to a method that requires

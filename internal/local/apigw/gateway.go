@@ -52,9 +52,18 @@ type Config struct {
 	// IntegrationTimeout bounds one backend invocation where the route sets
 	// no Timeout (default 29s, API Gateway's default).
 	IntegrationTimeout time.Duration
+	// ResourcePolicy is the RestApi's Policy, nil for none. Its
+	// "execute-api:/…" resources stand for this API's.
+	ResourcePolicy *Policy
 	// Tracing is the stage's TracingEnabled: the event then carries an
 	// X-Amzn-Trace-Id header.
 	Tracing bool
+}
+
+// methodARN is the execute-api ARN of verb on path (below the stage).
+func (c Config) methodARN(verb, path string) arn.Method {
+	return arn.Method{Partition: arn.PartitionOf(c.Region), Region: c.Region, AccountID: c.AccountID,
+		APIID: c.APIID, Stage: c.Stage, Verb: verb, Resource: strings.TrimPrefix(path, "/")}
 }
 
 // DomainName is the API's default endpoint name, as API Gateway puts it in
@@ -108,6 +117,7 @@ type Gateway struct {
 	cache  *resultCache
 	bucket *bucket
 	binary mediaTypes
+	policy *Policy // the resource policy, its resources written out
 
 	requests        atomic.Int64
 	throttled       atomic.Int64
@@ -148,8 +158,13 @@ func NewGateway(c Config, d Deps) (*Gateway, error) {
 	if c.IntegrationTimeout <= 0 {
 		c.IntegrationTimeout = 29 * time.Second
 	}
+	var policy *Policy
+	if c.ResourcePolicy != nil {
+		m := c.methodARN("", "")
+		policy = c.ResourcePolicy.withAPI(strings.TrimSuffix(m.StageARN(), "/"+m.Stage))
+	}
 	return &Gateway{
-		cfg: c, d: d, router: newRouter(c.Routes),
+		cfg: c, d: d, router: newRouter(c.Routes), policy: policy,
 		cache:  newResultCache(c.TTL, d.Now, 0),
 		bucket: newBucket(c.Throttle, d.Now),
 		binary: mediaTypes(c.BinaryMediaTypes),
@@ -239,6 +254,15 @@ func (g *Gateway) serveRoute(q request) reply {
 	if q.body, err = io.ReadAll(http.MaxBytesReader(nil, r.Body, maxRequestBody)); err != nil {
 		return g.fail(errResponseTooLarge, q.id, "request_too_large")
 	}
+	q.methodArn = g.cfg.methodARN(r.Method, q.path).String()
+	q.resource = Allow // no resource policy: the method's own authorization decides
+	if g.policy != nil {
+		// Before any authorizer: an explicit Deny refuses outright.
+		if q.resource = g.policy.Evaluate(InvokeAction, q.methodArn); q.resource == ExplicitDeny ||
+			!q.route.Authorized && q.resource != Allow {
+			return g.fail(resourcePolicyDenied(q.methodArn, g.cfg.AccountID, q.resource == ExplicitDeny), q.id, "resource_policy_"+q.resource.String())
+		}
+	}
 	authzState := "none"
 	if q.route.Authorized {
 		var refused *authFailure
@@ -266,8 +290,7 @@ func (g *Gateway) authorize(q *request) (state string, refused *authFailure) {
 	if err != nil {
 		return "none", errNoIdentity
 	}
-	methodArn := arn.Method{Partition: arn.PartitionOf(g.cfg.Region), Region: g.cfg.Region, AccountID: g.cfg.AccountID,
-		APIID: g.cfg.APIID, Stage: g.cfg.Stage, Verb: q.r.Method, Resource: strings.TrimPrefix(q.path, "/")}.String()
+	methodArn := q.methodArn
 	ctx := q.r.Context()
 	res, cached, err := g.cache.do(ctx, token, func() (*authorizerResult, error) {
 		return g.invokeAuthorizer(ctx, token, methodArn)
@@ -287,7 +310,11 @@ func (g *Gateway) authorize(q *request) (state string, refused *authFailure) {
 		}
 		return state, f
 	}
-	switch res.Policy.Evaluate(InvokeAction, methodArn) {
+	decision := res.Policy.Evaluate(InvokeAction, methodArn)
+	if g.policy != nil {
+		decision = combine(q.resource, decision)
+	}
+	switch decision {
 	case ExplicitDeny:
 		return state, errExplicitDeny
 	case ImplicitDeny:

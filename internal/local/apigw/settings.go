@@ -129,7 +129,7 @@ var apiGatewayTypes = map[string]resourceType{
 			"IpAddressType":  inert,
 		}},
 		"MinimumCompressionSize": printed("responses are not compressed"),
-		"Policy":                 refused("the resource policy is not evaluated"),
+		"Policy":                 implemented,
 	}},
 	"AWS::ApiGateway::Resource": {props: map[string]setting{
 		"RestApiId": inert, "ParentId": implemented, "PathPart": implemented,

@@ -16,7 +16,18 @@ import (
 // templateGateway serves the API of apiTemplate plus extra.
 func templateGateway(t *testing.T, extra string, authz, backend func([]byte) ([]byte, error)) (*testGateway, API) {
 	t.Helper()
-	a, err := readAPI(t, extra)
+	return templateGatewayOf(t, apiTemplate+extra, authz, backend)
+}
+
+// withAPIProperties is apiTemplate with props (flow-style YAML) on its RestApi.
+func withAPIProperties(props string) string {
+	return strings.Replace(apiTemplate, "Api: {Type: AWS::ApiGateway::RestApi}", "Api: {Type: AWS::ApiGateway::RestApi, Properties: {"+props+"}}", 1)
+}
+
+// templateGatewayOf serves the API of a whole template.
+func templateGatewayOf(t *testing.T, template string, authz, backend func([]byte) ([]byte, error)) (*testGateway, API) {
+	t.Helper()
+	a, err := readTemplate(t, template)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,4 +262,61 @@ func hasPrefixes(got, want []string) bool {
 		}
 	}
 	return true
+}
+
+func TestResourcePolicyIsEvaluatedWithTheAuthorizers(t *testing.T) {
+	const (
+		anonymousDeny     = `{"Message":"User: anonymous is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:us-east-1:********9012:abc123/prod/POST/ with an explicit deny"}`
+		anonymousImplicit = `{"Message":"User: anonymous is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:us-east-1:********9012:abc123/prod/POST/"}`
+		authorizerDeny    = `{"Message":"User is not authorized to access this resource with an explicit deny"}`
+	)
+	statement := func(effect, resource string) string {
+		return `{Effect: ` + effect + `, Principal: "*", Action: "execute-api:Invoke", Resource: "` + resource + `"}`
+	}
+	policy := func(statements ...string) string {
+		return `Policy: {Version: "2012-10-17", Statement: [` + strings.Join(statements, ", ") + `]}`
+	}
+	tests := []struct {
+		name, policy, auth, method string
+		authz                      string
+		status                     int
+		body                       string
+		invoked                    bool // the authorizer ran
+	}{
+		{"an Allow lets an open method through", policy(statement("Allow", "execute-api:/*")), "AuthorizationType: NONE", "POST", allowStage, 200, `{"ok":true}`, false},
+		{"an open method the policy does not allow is refused", policy(statement("Allow", "execute-api:/*/GET/*")), "AuthorizationType: NONE", "POST", allowStage, 403, anonymousImplicit, false},
+		{"a Deny refuses before the authorizer runs", policy(statement("Allow", "execute-api:/*"), statement("Deny", "execute-api:/*/POST/*")), custom, "POST", allowStage, 403, anonymousDeny, false},
+		{"a Deny written as a full ARN refuses too", policy(statement("Allow", "*"), statement("Deny", "arn:aws:execute-api:us-east-1:123456789012:*/*/POST/")), custom, "POST", allowStage, 403, anonymousDeny, false},
+		{"the policy's Allow lets through what the authorizer is silent on", policy(statement("Allow", "execute-api:/*")), custom, "POST", allowBeta, 200, `{"ok":true}`, true},
+		{"the authorizer's Allow lets through what the policy is silent on", policy(statement("Allow", "execute-api:/*/GET/*")), custom, "POST", allowStage, 200, `{"ok":true}`, true},
+		{"the authorizer's Deny wins over the policy's Allow", policy(statement("Allow", "execute-api:/*")), custom, "POST", denyStage, 403, authorizerDeny, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tg, _ := templateGatewayOf(t, withAPIProperties(tt.policy)+method(tt.auth, ""), answer(tt.authz), answer(backendOK))
+			resp, body := tg.do(t, tt.method, "/", goodToken)
+			if resp.StatusCode != tt.status || body != tt.body {
+				t.Errorf("got %d %s, want %d %s", resp.StatusCode, body, tt.status, tt.body)
+			}
+			if got := tg.authorizer.calls() > 0; got != tt.invoked {
+				t.Errorf("authorizer invoked %v, want %v", got, tt.invoked)
+			}
+		})
+	}
+}
+
+func TestResourcePolicyRefusesWhatItCannotJudgeLocally(t *testing.T) {
+	tests := []struct{ name, statement, want string }{
+		{"a source IP condition", `{Effect: Allow, Principal: "*", Action: "execute-api:Invoke", Resource: "execute-api:/*", Condition: {IpAddress: {"aws:SourceIp": ["192.0.2.0/24"]}}}`, "Condition"},
+		{"an IAM principal", `{Effect: Allow, Principal: {AWS: "arn:aws:iam::123456789012:root"}, Action: "execute-api:Invoke", Resource: "execute-api:/*"}`, "Principal"},
+		{"a NotResource", `{Effect: Deny, Principal: "*", Action: "execute-api:Invoke", NotResource: "execute-api:/*/GET/*"}`, "NotResource"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := readTemplate(t, withAPIProperties(`Policy: {Statement: [`+tt.statement+`]}`))
+			if err == nil || !strings.Contains(err.Error(), "RestApi Api Policy") || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want one naming RestApi Api Policy and %s", err, tt.want)
+			}
+		})
+	}
 }

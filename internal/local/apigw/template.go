@@ -382,10 +382,17 @@ func (rd apiReader) responses() error {
 	return nil
 }
 
-// restAPI reads the RestApi's BinaryMediaTypes. CloudFormation examples
+// restAPI reads the RestApi's resource policy and BinaryMediaTypes. CloudFormation examples
 // write the slash as ~1 (a JSON Pointer escape); both spellings are read.
 func (rd apiReader) restAPI() error {
 	for _, api := range rd.r.Template.ResourcesOfType("AWS::ApiGateway::RestApi") {
+		if v, ok := api.Properties["Policy"]; ok {
+			p, err := readResourcePolicy(rd.r, v)
+			if err != nil {
+				return fmt.Errorf("RestApi %s Policy: %w", api.Name, err)
+			}
+			rd.a.Config.ResourcePolicy = p
+		}
 		types, _ := api.Properties["BinaryMediaTypes"].([]any)
 		for _, v := range types {
 			t, err := rd.r.String(v)
