@@ -10,9 +10,12 @@ import (
 	"github.com/rolegate/rolegate/internal/cfn"
 )
 
-// apiOf returns the RestApi a resource's RestApiId refers to.
+// apiOf returns the API a resource's RestApiId (REST) or ApiId (HTTP API) refers to.
 func apiOf(r cfn.Resource) string {
-	api, _ := cfn.RefTarget(r.Properties["RestApiId"])
+	if api, ok := cfn.RefTarget(r.Properties["RestApiId"]); ok {
+		return api
+	}
+	api, _ := cfn.RefTarget(r.Properties["ApiId"])
 	return api
 }
 
@@ -89,14 +92,14 @@ func (c *checker) permissionTarget(report reporter, p, fn, src string) string {
 		return ""
 	}
 	api, rest := m[1], m[2]
-	if !c.isType(api, "AWS::ApiGateway::RestApi") {
-		report(p, "SourceArn names ${%s}, not a RestApi of this template", api)
+	if !c.isType(api, "AWS::ApiGateway::RestApi") && !c.isType(api, "AWS::ApiGatewayV2::Api") {
+		report(p, "SourceArn names ${%s}, not a RestApi or HTTP API of this template", api)
 		return ""
 	}
 	if am := authorizerPath.FindStringSubmatch(rest); am != nil {
 		auth, ok := c.t.Resource(am[1])
 		switch {
-		case !ok || auth.Type != "AWS::ApiGateway::Authorizer":
+		case !ok || (auth.Type != "AWS::ApiGateway::Authorizer" && auth.Type != "AWS::ApiGatewayV2::Authorizer"):
 			report(p, "SourceArn names ${%s}, not an Authorizer of this template", am[1])
 		case apiOf(auth) != api:
 			report(p, "SourceArn names API ${%s} but authorizer %s belongs to %s", api, auth.Name, apiOf(auth))
@@ -120,6 +123,15 @@ func (c *checker) permissionTarget(report reporter, p, fn, src string) string {
 				return ""
 			}
 			return meth.Name
+		}
+	}
+	for _, route := range c.t.ResourcesOfType("AWS::ApiGatewayV2::Route") {
+		if apiOf(route) == api && route.Properties["RouteKey"] == verb+" "+path {
+			if c.methodFn[route.Name] != fn {
+				report(p, "%s %s (%s) invokes %q, not %s", verb, path, route.Name, c.methodFn[route.Name], fn)
+				return ""
+			}
+			return route.Name
 		}
 	}
 	report(p, "SourceArn %q names %s %s, which API %s does not have", src, verb, path, api)

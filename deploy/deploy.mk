@@ -169,7 +169,7 @@ guard-tools: ## install cfn-guard and the Control Tower rules into .tools/ (npm)
 		echo "guard-tools: npm install $(CFNGUARD_PKG) into .tools/"; \
 		$(NPM) install --prefix .tools --no-audit --no-fund --silent $(CFNGUARD_PKG); }
 
-cfn-lint: guard-tools ## cfn-lint (informational rules on) on the source and packaged template, the project rules, the Control Tower controls
+cfn-lint: guard-tools ## cfn-lint (informational rules on) on the source and packaged templates (REST and HTTP API), the project rules, the Control Tower controls
 	@command -v cfn-lint >/dev/null 2>&1 || { echo 'cfn-lint: not installed: pip install "cfn-lint==1.51.0"' >&2; exit 1; }
 	@mkdir -p build
 	@echo "cfn-lint: project rules and Control Tower controls (cfn-guard, the table in docs/deploy.md); packaged form written offline"
@@ -177,3 +177,7 @@ cfn-lint: guard-tools ## cfn-lint (informational rules on) on the source and pac
 	@echo "cfn-lint: $(TEMPLATE) (source form; W3002 'only works with package' is how it is meant to be used) and the packaged form"
 	cfn-lint --include-checks I --ignore-checks W3002 -- $(TEMPLATE)
 	cfn-lint --include-checks I -- build/packaged-offline.yaml
+	@echo "cfn-lint: deploy/http-api.yaml, the HTTP API template: the project rules, then cfn-lint on both forms (the Control Tower table is template.yaml's)"
+	$(GO) run ./cmd/rolegate-check -template deploy/http-api.yaml -packaged build/packaged-http-api-offline.yaml
+	cfn-lint --include-checks I --ignore-checks W3002 -- deploy/http-api.yaml
+	cfn-lint --include-checks I -- build/packaged-http-api-offline.yaml

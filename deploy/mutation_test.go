@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"fmt"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -388,6 +389,12 @@ var mutations = []mutation{
 		want: []string{"E1019", "reference-target-exists", "group-role-own-prefix"},
 	},
 	{
+		name: "REST backend told to trust JWT claims behind rolegate's authorizer",
+		old:  "          SESSION_TAGS: !Ref SessionTags\n",
+		new:  "          SESSION_TAGS: !Ref SessionTags\n          ROLE_SOURCE: jwt\n",
+		want: []string{"backend-role-source"},
+	},
+	{
 		name: "SESSION_TAGS left unset",
 		old:  "          SESSION_TAGS: !Ref SessionTags\n",
 		new:  "",
@@ -450,13 +457,25 @@ var cfnLintRuleID = regexp.MustCompile(`^[EWI][0-9]{4}$`)
 // project rules' findings are required.
 func TestMutationsAreCaught(t *testing.T) {
 	t.Parallel()
-	clean := string(readTemplate(t))
+	for file, list := range map[string][]mutation{"template.yaml": mutations, "http-api.yaml": httpMutations} {
+		t.Run(file, func(t *testing.T) {
+			t.Parallel()
+			b, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkMutations(t, file, string(b), list)
+		})
+	}
+}
+
+func checkMutations(t *testing.T, file, clean string, mutations []mutation) {
 	dir := t.TempDir()
 	got := make([][]string, len(mutations))
 	files := map[string]int{}
 	for i, m := range mutations {
 		if n := strings.Count(clean, m.old); n != 1 {
-			t.Fatalf("mutation %q: its text occurs %d times in template.yaml, want once; update the mutation with the template", m.name, n)
+			t.Fatalf("mutation %q: its text occurs %d times in %s, want once; update the mutation with the template", m.name, n, file)
 		}
 		mutated := strings.Replace(clean, m.old, m.new, 1)
 		tmpl, err := cfn.ParseTemplate([]byte(mutated))
@@ -471,7 +490,7 @@ func TestMutationsAreCaught(t *testing.T) {
 		}
 	}
 	linted := false
-	if _, err := testenv.LookPath("cfn-lint"); err == nil || !testing.Short() {
+	if _, err := testenv.LookPath("cfn-lint"); (err == nil || !testing.Short()) && len(files) > 0 {
 		for file, findings := range cfnLint(t, slices.Sorted(mapsKeys(files))...) {
 			for _, f := range findings {
 				got[files[file]] = append(got[files[file]], f.Rule.Id+" "+f.String())
@@ -517,11 +536,11 @@ func TestEveryRuleBites(t *testing.T) {
 		if r.Doc == "" || r.check == nil {
 			t.Errorf("rule %s lacks a doc or a check", r.ID)
 		}
-		if !slices.ContainsFunc(mutations, func(m mutation) bool { return slices.Contains(m.want, r.ID) }) {
+		if !slices.ContainsFunc(slices.Concat(mutations, httpMutations), func(m mutation) bool { return slices.Contains(m.want, r.ID) }) {
 			t.Errorf("no mutation expects a %s finding", r.ID)
 		}
 	}
-	for _, m := range mutations {
+	for _, m := range slices.Concat(mutations, httpMutations) {
 		if len(m.want) == 0 {
 			t.Errorf("mutation %q expects no finding: it tests nothing", m.name)
 		}
@@ -535,11 +554,17 @@ func TestEveryRuleBites(t *testing.T) {
 
 // TestTemplatePassesProjectRules is the clean half of the mutation test.
 func TestTemplatePassesProjectRules(t *testing.T) {
-	tmpl, err := cfn.ParseTemplate(readTemplate(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range Check(tmpl) {
-		t.Error(f)
+	for _, file := range []string{"template.yaml", "http-api.yaml"} {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tmpl, err := cfn.ParseTemplate(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range Check(tmpl) {
+			t.Errorf("%s: %v", file, f)
+		}
 	}
 }

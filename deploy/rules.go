@@ -38,6 +38,11 @@ var rules = []Rule{
 	{"stage-settings", "every stage takes StageName from a parameter, throttles all methods and traces with X-Ray", (*checker).stageSettings},
 	{"gateway-responses-json", "UNAUTHORIZED answers 401 and ACCESS_DENIED 403, both JSON", (*checker).gatewayResponses},
 	{"authorizer-settings", "a TOKEN authorizer on Authorization, accepting a bare or Bearer JWT only, with its cache TTL from a parameter", (*checker).authorizerSettings},
+	{"http-payload-format", "an HTTP API's Lambda authorizer uses payload 2.0 with simple responses, and its Lambda integrations payload 2.0 (1.0 is the default)", (*checker).httpPayloadFormat},
+	{"http-authorizer-settings", "an HTTP API authorizer's one identity source is the Authorization header; a REQUEST one's cache TTL comes from a parameter, a JWT one trusts this pool's issuer and app clients only", (*checker).httpAuthorizerSettings},
+	{"http-route-authorization", "every HTTP API route, for every Authorizer value, is CUSTOM or JWT with an authorizer of that type on its API, asks for no scopes, and targets an integration of its API", (*checker).httpRouteAuthorization},
+	{"http-stage-settings", "an HTTP API stage takes StageName from a parameter, deploys automatically and throttles its routes by default", (*checker).httpStageSettings},
+	{"backend-role-source", "the backend's ROLE_SOURCE matches the authorizer in front of it, for every Authorizer value: rolegate (or unset) behind rolegate's, jwt with USER_POOL_ID this pool behind a JWT authorizer", (*checker).backendRoleSource},
 	{"integer-parameters", "a whole-number parameter is a String whose AllowedPattern refuses 1.5, -1 and 1e3, with a ConstraintDescription (a Number accepts 1.5 and fails at deploy time)", (*checker).integerParameters},
 	{"cognito-groups", "every group has a role of this template and a distinct Precedence (cognito:preferred_role is ambiguous otherwise)", (*checker).groups},
 	{"user-pool-settings", "the pool's tier is a parameter, and its deletion protection too (make deploy creates a stack unprotected, then protects it)", (*checker).userPoolSettings},
@@ -92,8 +97,8 @@ func Check(t *cfn.Template) []Finding {
 type checker struct {
 	t *cfn.Template
 
-	authorizerFn map[string]string // Authorizer → function it invokes
-	methodFn     map[string]string // Method → function it proxies to
+	authorizerFn map[string]string // Authorizer (REST, or HTTP API REQUEST) → function it invokes
+	methodFn     map[string]string // Method, or HTTP API Route → function it proxies to
 	fnRole       map[string]string // function → its execution role
 	groupRoles   []string          // roles named by Cognito groups, sorted
 	backendFns   []string          // functions behind a method, sorted
@@ -128,6 +133,7 @@ func newChecker(t *cfn.Template) *checker {
 			c.methodFn[m.Name] = fn
 		}
 	}
+	c.httpAPIFunctions()
 	for _, f := range t.ResourcesOfType("AWS::Lambda::Function") {
 		if r, ok := roleOf(f.Properties["Role"]); ok {
 			c.fnRole[f.Name] = r
