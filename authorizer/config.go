@@ -3,7 +3,6 @@ package authorizer
 import (
 	"cmp"
 	"errors"
-	"fmt"
 	"net"
 	"net/url"
 	"regexp"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/rolegate/rolegate/internal/cognito"
 	"github.com/rolegate/rolegate/internal/emf"
+	"github.com/rolegate/rolegate/internal/envvar"
 )
 
 // DefaultClockSkew is the leeway applied to exp, iat and nbf when CLOCK_SKEW is unset.
@@ -35,7 +35,7 @@ type Config struct {
 	// Issuers, when set, are the exact iss accepted instead of each pool's two default forms (ISSUER, optional,
 	// comma-separated). Each names its pool by ending in "/<pool id>", and every pool needs one.
 	Issuers []string
-	// ClockSkew is the leeway for exp, iat and nbf (CLOCK_SKEW, Go duration, default 60s, 0 to 5m).
+	// ClockSkew is the leeway for exp, iat and nbf (CLOCK_SKEW, a Go duration or seconds, default 60s, 0 to 5m).
 	ClockSkew time.Duration
 	// MetricsNamespace is the CloudWatch namespace of the decision metrics (METRICS_NAMESPACE); "" means
 	// emf.DefaultNamespace.
@@ -56,10 +56,8 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	}
 	var errs []error
 	if s := strings.TrimSpace(getenv("CLOCK_SKEW")); s != "" {
-		d, err := time.ParseDuration(s)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("CLOCK_SKEW: %w", err))
-		}
+		d, err := envvar.Duration("CLOCK_SKEW", s)
+		errs = append(errs, err)
 		c.ClockSkew = d
 	}
 	if err := errors.Join(append(errs, c.Validate())...); err != nil {
@@ -87,47 +85,47 @@ var clientIDPattern = regexp.MustCompile(`^[\w+]{1,128}$`)
 func (c Config) Validate() error {
 	var errs []error
 	if len(c.UserPoolIDs) == 0 {
-		errs = append(errs, errors.New("USER_POOL_ID: required (comma-separated user pool ids)"))
+		errs = append(errs, envvar.Required("USER_POOL_ID", "comma-separated user pool ids"))
 	}
 	for i, id := range c.UserPoolIDs {
 		if !cognito.ValidPoolID(id) || slices.Contains(c.UserPoolIDs[:i], id) {
-			errs = append(errs, fmt.Errorf("USER_POOL_ID %q: want distinct <region>_<id>, e.g. us-east-1_AbCdEf123", id))
+			errs = append(errs, envvar.Invalid("USER_POOL_ID", id, "distinct <region>_<id>, e.g. us-east-1_AbCdEf123"))
 		}
 	}
 	if len(c.ClientIDs) == 0 {
-		errs = append(errs, errors.New("APP_CLIENT_IDS: required (comma-separated app client ids)"))
+		errs = append(errs, envvar.Required("APP_CLIENT_IDS", "comma-separated app client ids"))
 	}
 	for _, id := range c.ClientIDs {
 		if !clientIDPattern.MatchString(id) {
-			errs = append(errs, fmt.Errorf("APP_CLIENT_IDS: %q is not an app client id", id))
+			errs = append(errs, envvar.Invalid("APP_CLIENT_IDS", id, "app client ids of 1 to 128 of [0-9A-Za-z_+], comma-separated"))
 		}
 	}
 	for _, u := range c.JWKSURLs {
 		// One set serving several pools would let a key of one verify the tokens of another.
 		if len(c.UserPoolIDs) > 1 && !strings.Contains(u, cognito.PoolIDPlaceholder) {
-			errs = append(errs, fmt.Errorf("JWKS_URL %q: with several pools, each URL needs %s", u, cognito.PoolIDPlaceholder))
+			errs = append(errs, envvar.Invalid("JWKS_URL", u, "with several pools, each URL needs "+cognito.PoolIDPlaceholder))
 		}
 		if err := checkURL(strings.ReplaceAll(u, cognito.PoolIDPlaceholder, "us-east-1_Pool")); err != nil {
-			errs = append(errs, fmt.Errorf("JWKS_URL: %w", err))
+			errs = append(errs, envvar.Invalid("JWKS_URL", u, err.Error()))
 		}
 	}
 	for _, iss := range c.Issuers {
 		if err := checkURL(iss); err != nil {
-			errs = append(errs, fmt.Errorf("ISSUER: %w", err))
+			errs = append(errs, envvar.Invalid("ISSUER", iss, err.Error()))
 		} else if poolOf(iss, c.UserPoolIDs) == "" {
-			errs = append(errs, fmt.Errorf("ISSUER %q: does not end in /<one of USER_POOL_ID's pools>", iss))
+			errs = append(errs, envvar.Invalid("ISSUER", iss, "an issuer ending in /<one of USER_POOL_ID's pools>"))
 		}
 	}
 	for _, p := range c.Pools() {
 		if len(p.Issuers) == 0 {
-			errs = append(errs, fmt.Errorf("ISSUER: names no issuer of pool %s", p.ID))
+			errs = append(errs, envvar.Invalid("ISSUER", strings.Join(c.Issuers, ","), "an issuer for every pool; no issuer of pool "+p.ID))
 		}
 	}
 	if c.MetricsNamespace != "" && !emf.ValidNamespace(c.MetricsNamespace) {
-		errs = append(errs, fmt.Errorf("METRICS_NAMESPACE %q: want 1 to 255 of [0-9A-Za-z.-_/#:], not starting with AWS/", c.MetricsNamespace))
+		errs = append(errs, envvar.Invalid("METRICS_NAMESPACE", c.MetricsNamespace, emf.NamespaceRule))
 	}
 	if c.ClockSkew < 0 || c.ClockSkew > MaxClockSkew {
-		errs = append(errs, fmt.Errorf("CLOCK_SKEW %v: want 0 to %v", c.ClockSkew, MaxClockSkew))
+		errs = append(errs, envvar.Invalid("CLOCK_SKEW", c.ClockSkew.String(), "0s to "+MaxClockSkew.String()))
 	}
 	return errors.Join(errs...)
 }
@@ -143,13 +141,11 @@ func poolOf(issuer string, pools []string) string {
 
 // checkURL accepts an absolute https URL, or http on a loopback host (local runs and tests):
 // keys fetched or issuers named over plain http elsewhere could be substituted on the wire.
+// Its error says what is wanted.
 func checkURL(s string) error {
 	u, err := url.Parse(s)
-	if err != nil {
-		return err
-	}
-	if u.Host == "" || u.User != nil || u.Fragment != "" {
-		return fmt.Errorf("%q: want an absolute URL without credentials or fragment", s)
+	if err != nil || u.Host == "" || u.User != nil || u.Fragment != "" {
+		return errors.New("an absolute URL without credentials or fragment")
 	}
 	switch u.Scheme {
 	case "https":
@@ -159,9 +155,9 @@ func checkURL(s string) error {
 		if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
 			return nil
 		}
-		return fmt.Errorf("%q: plain http is only allowed on loopback", s)
+		return errors.New("https (plain http only on loopback)")
 	}
-	return fmt.Errorf("%q: want an https URL", s)
+	return errors.New("an https URL")
 }
 
 // Pool is one user pool as the authorizer serves it.

@@ -97,12 +97,17 @@ func TestConfigFromEnv(t *testing.T) {
 				t.Errorf("skew %v", c.ClockSkew)
 			}
 		}},
+		{name: "CLOCK_SKEW=60 is seconds, as SESSION_DURATION=900 is for the backend", env: map[string]string{"CLOCK_SKEW": "60"}, check: func(t *testing.T, c authorizer.Config) {
+			if c.ClockSkew != 60*time.Second {
+				t.Errorf("skew %v", c.ClockSkew)
+			}
+		}},
 		{name: "CLOCK_SKEW may be zero", env: map[string]string{"CLOCK_SKEW": "0s"}},
 		{name: "CLOCK_SKEW may be five minutes", env: map[string]string{"CLOCK_SKEW": "5m"}},
 		{name: "https on loopback is fine for JWKS_URL", env: map[string]string{"JWKS_URL": "https://localhost:8443/jwks.json"}},
 		{name: "http on IPv6 loopback is fine for JWKS_URL", env: map[string]string{"JWKS_URL": "http://[::1]:8080/jwks.json"}},
 
-		{name: "a missing USER_POOL_ID fails", env: map[string]string{"USER_POOL_ID": ""}, wantErr: "USER_POOL_ID"},
+		{name: "a missing USER_POOL_ID is required", env: map[string]string{"USER_POOL_ID": ""}, wantErr: "USER_POOL_ID: required"},
 		{name: "a pool listed twice fails", env: map[string]string{"USER_POOL_ID": "eu-west-1_A1,eu-west-1_A1"}, wantErr: "USER_POOL_ID"},
 		{name: "an empty pool in the list fails", env: map[string]string{"USER_POOL_ID": "eu-west-1_A1,"}, wantErr: "USER_POOL_ID"},
 		{name: "with several pools, a JWKS_URL without {userPoolId} fails", env: map[string]string{"USER_POOL_ID": "eu-west-1_A1,eu-west-1_B2",
@@ -122,7 +127,7 @@ func TestConfigFromEnv(t *testing.T) {
 		{name: "a file JWKS_URL fails", env: map[string]string{"JWKS_URL": "file:///etc/jwks.json"}, wantErr: "JWKS_URL"},
 		{name: "a JWKS_URL with credentials fails", env: map[string]string{"JWKS_URL": "https://u:p@example.com/jwks.json"}, wantErr: "JWKS_URL"},
 		{name: "a plain-http ISSUER off loopback fails", env: map[string]string{"ISSUER": "http://issuer-cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123"}, wantErr: "ISSUER"},
-		{name: "a CLOCK_SKEW without unit fails", env: map[string]string{"CLOCK_SKEW": "60"}, wantErr: "CLOCK_SKEW"},
+		{name: "a fractional CLOCK_SKEW without unit fails", env: map[string]string{"CLOCK_SKEW": "1.5"}, wantErr: `CLOCK_SKEW="1.5"`},
 		{name: "a negative CLOCK_SKEW fails", env: map[string]string{"CLOCK_SKEW": "-1s"}, wantErr: "CLOCK_SKEW"},
 		{name: "a CLOCK_SKEW over five minutes fails", env: map[string]string{"CLOCK_SKEW": "5m1s"}, wantErr: "CLOCK_SKEW"},
 		{name: "every problem is reported at once", env: map[string]string{"USER_POOL_ID": "", "APP_CLIENT_IDS": ""}, wantErr: "APP_CLIENT_IDS"},
@@ -150,5 +155,25 @@ func TestConfigFromEnv(t *testing.T) {
 				tt.check(t, c)
 			}
 		})
+	}
+}
+
+// TestConfigErrorsNameTheirVariable: each problem is one line that starts with its variable, NAME="value" or
+// NAME: required, as the backend's do.
+func TestConfigErrorsNameTheirVariable(t *testing.T) {
+	env := map[string]string{
+		"APP_CLIENT_IDS": "a b", "JWKS_URL": "ftp://x", "ISSUER": "http://example.com",
+		"CLOCK_SKEW": "6m", "METRICS_NAMESPACE": "AWS/x",
+	}
+	_, err := authorizer.ConfigFromEnv(func(k string) string { return env[k] })
+	if err == nil {
+		t.Fatal("no error")
+	}
+	want := []string{"USER_POOL_ID: required", `APP_CLIENT_IDS="a b"`, `JWKS_URL="ftp://x"`, `ISSUER="http://example.com"`, `METRICS_NAMESPACE="AWS/x"`, `CLOCK_SKEW="6m0s"`}
+	lines := strings.Split(err.Error(), "\n")
+	for i, w := range want {
+		if i >= len(lines) || !strings.HasPrefix(lines[i], w) {
+			t.Errorf("error line %d does not start %s:\n%s", i, w, err)
+		}
 	}
 }

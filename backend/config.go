@@ -3,7 +3,6 @@ package backend
 import (
 	"context"
 	"errors"
-	"fmt"
 	"regexp"
 	"slices"
 	"strconv"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/rolegate/rolegate/internal/arn"
 	"github.com/rolegate/rolegate/internal/emf"
+	"github.com/rolegate/rolegate/internal/envvar"
 )
 
 // Limits and defaults of [Config].
@@ -71,7 +71,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		if v := strings.TrimSpace(getenv(name)); v != "" {
 			on, err := strconv.ParseBool(v)
 			if err != nil {
-				errs = append(errs, fmt.Errorf("%s=%q: want true or false", name, v))
+				errs = append(errs, envvar.Invalid(name, v, "true or false"))
 			}
 			*off = !on
 		}
@@ -79,37 +79,35 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	flag("SOURCE_IDENTITY", &c.DisableSourceIdentity)
 	flag("SESSION_TAGS", &c.DisableSessionTags)
 	if v := strings.TrimSpace(getenv("SESSION_DURATION")); v != "" {
-		// a Go duration, or seconds as CloudFormation users know them from DurationSeconds
-		d, err := time.ParseDuration(v)
-		if n, nerr := strconv.ParseInt(v, 10, 32); nerr == nil {
-			d, err = time.Duration(n)*time.Second, nil
-		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("SESSION_DURATION=%q: want a duration such as 15m or a number of seconds", v))
-		}
+		d, err := envvar.Duration("SESSION_DURATION", v)
+		errs = append(errs, err)
 		c.SessionDuration = d
 	}
 	c.MetricsNamespace = strings.TrimSpace(getenv("METRICS_NAMESPACE"))
-	return c, errors.Join(append(errs, c.Validate())...)
+	if err := errors.Join(append(errs, c.Validate())...); err != nil {
+		return Config{}, err
+	}
+	return c, nil
 }
 
-// Validate reports every unusable setting, so that a bad deployment fails its
-// cold start loudly instead of failing every request.
+// Validate reports every unusable setting, each naming its variable (MaxSessions,
+// which has none, by its field), so that a bad deployment fails its cold start
+// loudly instead of failing every request.
 func (c Config) Validate() error {
 	var errs []error
 	for _, p := range c.AllowedRoleARNs {
 		if _, err := compilePattern(p); err != nil {
-			errs = append(errs, fmt.Errorf("ALLOWED_ROLE_ARNS: %w", err))
+			errs = append(errs, envvar.Invalid("ALLOWED_ROLE_ARNS", p, err.Error()))
 		}
 	}
 	if d := c.SessionDuration; d != 0 && (d < DefaultSessionDuration || d > MaxSessionDuration || d%time.Second != 0) {
-		errs = append(errs, fmt.Errorf("session duration %v: want whole seconds from %v to %v", d, DefaultSessionDuration, MaxSessionDuration))
+		errs = append(errs, envvar.Invalid("SESSION_DURATION", d.String(), "whole seconds from "+DefaultSessionDuration.String()+" to "+MaxSessionDuration.String()))
 	}
 	if c.MaxSessions < 0 {
-		errs = append(errs, fmt.Errorf("max sessions %d: want 0 (default) or more", c.MaxSessions))
+		errs = append(errs, envvar.Invalid("MaxSessions", strconv.Itoa(c.MaxSessions), "0 (default) or more"))
 	}
 	if ns := c.MetricsNamespace; ns != "" && !emf.ValidNamespace(ns) {
-		errs = append(errs, fmt.Errorf("metrics namespace %q: want 1 to 255 of [0-9A-Za-z.-_/#:], not starting with AWS/", ns))
+		errs = append(errs, envvar.Invalid("METRICS_NAMESPACE", ns, emf.NamespaceRule))
 	}
 	return errors.Join(errs...)
 }
@@ -148,7 +146,7 @@ var patternGrammar = regexp.MustCompile(`^arn:[a-z0-9*-]+:iam::(\d{12}|[\d*]*\*[
 // '[' are refused.
 func compilePattern(p string) (*regexp.Regexp, error) {
 	if !patternGrammar.MatchString(p) {
-		return nil, fmt.Errorf("%q is not arn:<partition>:iam::<account>:role/<path/name>, '*' the only wildcard", p)
+		return nil, errors.New("arn:<partition>:iam::<account>:role/<path/name>, '*' the only wildcard")
 	}
 	return regexp.Compile("^" + strings.ReplaceAll(regexp.QuoteMeta(p), `\*`, `[^:]*`) + "$")
 }

@@ -26,6 +26,7 @@ func TestConfigFromEnv(t *testing.T) {
 		{"SOURCE_IDENTITY=true keeps it on", map[string]string{"SOURCE_IDENTITY": "true"}, backend.Config{}, false},
 		{"a session duration in seconds is read", map[string]string{"SESSION_DURATION": "1800"}, backend.Config{SessionDuration: 30 * time.Minute}, false},
 		{"a session duration as a Go duration is read", map[string]string{"SESSION_DURATION": "1h"}, backend.Config{SessionDuration: time.Hour}, false},
+		{"SESSION_DURATION=900 is seconds, as CLOCK_SKEW=60 is for the authorizer", map[string]string{"SESSION_DURATION": "900"}, backend.Config{SessionDuration: 15 * time.Minute}, false},
 		{"a session over an hour is refused", map[string]string{"SESSION_DURATION": "3601"}, backend.Config{}, true},
 		{"a session under 15 minutes is refused", map[string]string{"SESSION_DURATION": "10m"}, backend.Config{}, true},
 		{"a fractional session is refused", map[string]string{"SESSION_DURATION": "900.5s"}, backend.Config{}, true},
@@ -68,9 +69,12 @@ func TestConfigFromEnvReportsEveryProblem(t *testing.T) {
 	if err == nil {
 		t.Fatal("no error")
 	}
-	for _, name := range []string{"ALLOWED_ROLE_ARNS", "SOURCE_IDENTITY", "SESSION_TAGS", "session duration", "metrics namespace"} {
-		if !strings.Contains(err.Error(), name) {
-			t.Errorf("error %q does not name %s", err, name)
+	// each problem is one line that starts with its variable and value, as the authorizer's do
+	want := []string{`SOURCE_IDENTITY="maybe"`, `SESSION_TAGS="off"`, `ALLOWED_ROLE_ARNS="rolegate-*"`, `SESSION_DURATION="2h0m0s"`, `METRICS_NAMESPACE="AWS/x"`}
+	lines := strings.Split(err.Error(), "\n")
+	for i, w := range want {
+		if i >= len(lines) || !strings.HasPrefix(lines[i], w) {
+			t.Errorf("error line %d does not start %s:\n%s", i, w, err)
 		}
 	}
 }

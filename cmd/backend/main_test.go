@@ -33,7 +33,7 @@ func TestBootstrapRefusesBadConfiguration(t *testing.T) {
 	// The function's output reaches the buffer behind the invoke response:
 	// wait for it, not for time to pass.
 	out, _ := logs.WaitFor(10*time.Second, func(s string) bool { return strings.Contains(s, "invalid configuration") })
-	for _, want := range []string{"invalid configuration", "SESSION_TAGS", "metrics namespace", "ALLOWED_ROLE_ARNS"} {
+	for _, want := range []string{"invalid configuration", "SESSION_TAGS", "METRICS_NAMESPACE", "ALLOWED_ROLE_ARNS"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the cold start did not say %q:\n%s", want, out)
 		}

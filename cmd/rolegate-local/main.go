@@ -25,6 +25,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/rolegate/rolegate/internal/envvar"
 	"github.com/rolegate/rolegate/internal/local/localstack"
 	"github.com/rolegate/rolegate/internal/local/rie"
 )
@@ -90,9 +91,16 @@ func (p paths) load() (localstack.Settings, *localstack.Issuer, error) {
 
 func runCmd(args []string) error {
 	fs := flag.NewFlagSet("run", flag.ExitOnError)
-	port := fs.Int("port", envInt("PORT", 3000), "gateway port on 127.0.0.1 (PORT)")
+	defPort, err := envPort(3000)
+	if err != nil {
+		return err
+	}
+	port := fs.Int("port", defPort, "gateway port on 127.0.0.1 (PORT)")
 	getPaths := repoPaths(fs)
 	_ = fs.Parse(args)
+	if *port < 1 || *port > 65535 {
+		return fmt.Errorf("-port %d: want 1 to 65535", *port)
+	}
 	p, err := getPaths()
 	if err != nil {
 		return err
@@ -250,9 +258,16 @@ func loadtestCmd(args []string) error {
 	return nil
 }
 
-func envInt(name string, def int) int {
-	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
-		return v
+// envPort is $PORT, or def when it is unset; anything but a port number is
+// refused, not silently replaced by def.
+func envPort(def int) (int, error) {
+	v := os.Getenv("PORT")
+	if v == "" {
+		return def, nil
 	}
-	return def
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 65535 {
+		return 0, envvar.Invalid("PORT", v, "a port number, 1 to 65535")
+	}
+	return n, nil
 }

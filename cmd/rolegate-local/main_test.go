@@ -2,6 +2,7 @@ package main
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -34,6 +35,16 @@ func TestClaimFlags(t *testing.T) {
 	for _, bad := range []string{"novalue", "=x"} {
 		if err := (claimFlags{}).Set(bad); err == nil {
 			t.Errorf("Set(%q) accepted", bad)
+		}
+	}
+}
+
+// TestRunRefusesABadPort: PORT=abc is refused before anything starts, not replaced by 3000.
+func TestRunRefusesABadPort(t *testing.T) {
+	for _, v := range []string{"abc", "0", "65536", "30 00"} {
+		t.Setenv("PORT", v)
+		if err := runCmd(nil); err == nil || !strings.Contains(err.Error(), `PORT="`+v+`"`) {
+			t.Errorf("PORT=%q: err = %v, want one naming PORT", v, err)
 		}
 	}
 }

@@ -20,6 +20,9 @@ import (
 // DefaultNamespace is the metric namespace when METRICS_NAMESPACE is unset.
 const DefaultNamespace = "rolegate"
 
+// NamespaceRule says what ValidNamespace accepts, for configuration errors.
+const NamespaceRule = "1 to 255 of [0-9A-Za-z.-_/#:], not starting with AWS/"
+
 // ValidNamespace reports whether ns is a custom CloudWatch namespace: 1 to 255
 // of [0-9A-Za-z.-_/#:], not starting with "AWS/" (reserved for AWS services).
 func ValidNamespace(ns string) bool {
