@@ -52,6 +52,8 @@ type Config struct {
 	// IntegrationTimeout bounds one backend invocation where the route sets
 	// no Timeout (default 29s, API Gateway's default).
 	IntegrationTimeout time.Duration
+	// APIKeys are the keys the stage's usage plans accept.
+	APIKeys []APIKey
 	// ResourcePolicy is the RestApi's Policy, nil for none. Its
 	// "execute-api:/…" resources stand for this API's.
 	ResourcePolicy *Policy
@@ -275,6 +277,16 @@ func (g *Gateway) serveRoute(q request) reply {
 	timeout := q.route.Timeout
 	if timeout <= 0 {
 		timeout = g.cfg.IntegrationTimeout
+	}
+	if q.route.APIKeyRequired {
+		// After the authorizer: inferred, see docs/local.md.
+		k, ok := g.apiKeyFor(r.Header.Get("X-API-Key"))
+		if !ok {
+			rep := g.fail(errResponseInvalidAPIKey, q.id, "invalid_api_key")
+			rep.authz = authzState
+			return rep
+		}
+		q.apiKey = apiKeyUse{value: &k.Value, id: &k.ID}
 	}
 	rep := g.integrate(r.Context(), g.proxyEvent(q), q.id, firstAccept(r.Header), timeout)
 	rep.authz = authzState

@@ -21,6 +21,7 @@ const (
 	ResponseIntegrationFailure           = "INTEGRATION_FAILURE"
 	ResponseIntegrationTimeout           = "INTEGRATION_TIMEOUT"
 	ResponseThrottled                    = "THROTTLED"
+	ResponseInvalidAPIKey                = "INVALID_API_KEY"
 	ResponseDefault4XX                   = "DEFAULT_4XX"
 	ResponseDefault5XX                   = "DEFAULT_5XX"
 )
@@ -73,6 +74,9 @@ var (
 	errResponseMissingToken = gatewayError{Type: ResponseMissingAuthenticationToken, Status: 403,
 		ErrorType: "MissingAuthenticationTokenException", Message: msg("Missing Authentication Token"),
 		Body: `{"message":"Missing Authentication Token"}`}
+	// A method that requires an API key, called without one of the stage's.
+	errResponseInvalidAPIKey = gatewayError{Type: ResponseInvalidAPIKey, Status: 403, ErrorType: "ForbiddenException",
+		Message: msg("Forbidden"), Body: `{"message":"Forbidden"}`}
 	errResponseThrottled = gatewayError{Type: ResponseThrottled, Status: 429, ErrorType: "TooManyRequestsException",
 		Message: msg("Too Many Requests"), Body: `{"message":"Too Many Requests"}`}
 	// A path outside the stage is not the API's at all, so none of its

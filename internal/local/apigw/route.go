@@ -16,6 +16,9 @@ type Route struct {
 	// Authorized means the method uses the TOKEN authorizer (CUSTOM);
 	// otherwise it is open (NONE).
 	Authorized bool
+	// APIKeyRequired is the method's ApiKeyRequired: a request needs one
+	// of the stage's APIKeys.
+	APIKeyRequired bool
 	// Timeout is the integration's TimeoutInMillis; zero means the
 	// gateway's IntegrationTimeout.
 	Timeout time.Duration

@@ -97,8 +97,9 @@ func oneOf(values map[string]setting) setting {
 }
 
 const (
-	whyValidation   = "API Gateway validates such requests (400 Invalid request body or Missing required request parameters) and the local gateway does not"
-	whyCustomDomain = "custom domain names are not served: call the execute-api URL the banner prints"
+	whyValidation      = "API Gateway validates such requests (400 Invalid request body or Missing required request parameters) and the local gateway does not"
+	whyUsagePlanLimits = "API Gateway answers 429 past a usage plan's throttle or quota, and the local gateway does not count per key"
+	whyCustomDomain    = "custom domain names are not served: call the execute-api URL the banner prints"
 )
 
 // apiGatewayTypes is the one table of what the local gateway does with each
@@ -144,7 +145,7 @@ var apiGatewayTypes = map[string]resourceType{
 			"COGNITO_USER_POOLS": refused("Cognito user pool authorizers are not emulated"),
 		}),
 		"AuthorizationScopes": refused("API Gateway checks the scopes of the caller's access token and the local gateway does not"),
-		"ApiKeyRequired":      whenTrue(Refused, "API Gateway answers 403 Forbidden without a usage plan's API key and the local gateway does not check keys"),
+		"ApiKeyRequired":      implemented,
 		"RequestValidatorId":  refused(whyValidation),
 		// Without a validator, API Gateway only declares these.
 		"RequestModels":     inert,
@@ -217,9 +218,25 @@ var apiGatewayTypes = map[string]resourceType{
 			"CacheDataEncrypted": inert,
 		}},
 	}},
-	"AWS::ApiGateway::ApiKey":       {t: Refused, why: "API keys are not emulated"},
-	"AWS::ApiGateway::UsagePlan":    {t: Refused, why: "usage plans are not emulated"},
-	"AWS::ApiGateway::UsagePlanKey": {t: Refused, why: "usage plans are not emulated"},
+	"AWS::ApiGateway::ApiKey": {props: map[string]setting{
+		"Name": inert, "Description": inert, "Tags": inert, "CustomerId": inert, "GenerateDistinctId": inert,
+		"Enabled": implemented, "Value": implemented,
+		// Keys open methods only through a usage plan.
+		"StageKeys": inert,
+	}},
+	"AWS::ApiGateway::UsagePlan": {props: map[string]setting{
+		"UsagePlanName": inert, "Description": inert, "Tags": inert,
+		"ApiStages": {sub: map[string]setting{
+			"ApiId": inert, "Stage": implemented,
+			"Throttle": refused(whyUsagePlanLimits),
+		}},
+		"Throttle": refused(whyUsagePlanLimits),
+		"Quota":    refused(whyUsagePlanLimits),
+	}},
+	"AWS::ApiGateway::UsagePlanKey": {props: map[string]setting{
+		"KeyId": implemented, "UsagePlanId": implemented,
+		"KeyType": oneOf(map[string]setting{"API_KEY": implemented}),
+	}},
 	// These act only through the settings that name them.
 	"AWS::ApiGateway::Account":                     {t: Inert},
 	"AWS::ApiGateway::Model":                       {t: Inert},

@@ -320,3 +320,74 @@ func TestResourcePolicyRefusesWhatItCannotJudgeLocally(t *testing.T) {
 		})
 	}
 }
+
+// keyed is a stage "prod", a POST / method that requires an API key, and a
+// usage plan of stage planStage holding key Key (whose properties are
+// keyProps).
+func keyed(planStage, keyProps string) string {
+	return method(custom, "ApiKeyRequired: true") + `
+  Stage: {Type: AWS::ApiGateway::Stage, Properties: {RestApiId: !Ref Api, StageName: prod}}
+  Plan: {Type: AWS::ApiGateway::UsagePlan, Properties: {ApiStages: [{ApiId: !Ref Api, Stage: ` + planStage + `}]}}
+  Key: {Type: AWS::ApiGateway::ApiKey, Properties: {` + keyProps + `}}
+  PlanKey: {Type: AWS::ApiGateway::UsagePlanKey, Properties: {KeyId: !Ref Key, KeyType: API_KEY, UsagePlanId: !Ref Plan}}
+`
+}
+
+func TestApiKeyRequiredNeedsAKeyOfTheStagesUsagePlan(t *testing.T) {
+	const value = "local-key-0123456789abcdef"
+	tests := []struct {
+		name, planStage, keyProps, sent string
+		status                          int
+	}{
+		{"no key is forbidden", "!Ref Stage", "Value: " + value, "", 403},
+		{"another key is forbidden", "!Ref Stage", "Value: " + value, value + "x", 403},
+		{"the plan's key is let through", "!Ref Stage", "Value: " + value, value, 200},
+		{"a disabled key is forbidden", "!Ref Stage", "Enabled: false, Value: " + value, value, 403},
+		{"a key of another stage's plan is forbidden", "beta", "Value: " + value, value, 403},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tg, _ := templateGateway(t, keyed(tt.planStage, tt.keyProps), answer(allowStage), answer(backendOK))
+			h := http.Header{"Authorization": {goodToken}}
+			if tt.sent != "" {
+				h.Set("X-API-Key", tt.sent)
+			}
+			resp, body := tg.send(t, newRequest(t, "POST", tg.URL+"/", "", h))
+			if resp.StatusCode != tt.status {
+				t.Fatalf("got %d %s, want %d", resp.StatusCode, body, tt.status)
+			}
+			if tt.status == 403 {
+				if body != `{"message":"Forbidden"}` || resp.Header.Get("x-amzn-ErrorType") != "ForbiddenException" || tg.backend.calls() != 0 {
+					t.Errorf("403 %s, type %q, backend calls %d", body, resp.Header.Get("x-amzn-ErrorType"), tg.backend.calls())
+				}
+				return
+			}
+			var ev ProxyEvent
+			tg.backend.last(t, &ev)
+			id := ev.RequestContext.Identity
+			if id.APIKey == nil || *id.APIKey != value || id.APIKeyID == nil || *id.APIKeyID != apiKeyID("Key") {
+				t.Errorf("identity apiKey %v, apiKeyId %v", id.APIKey, id.APIKeyID)
+			}
+		})
+	}
+}
+
+func TestApiKeyWithoutAValueIsGeneratedAndAccepted(t *testing.T) {
+	tg, a := templateGateway(t, keyed("prod", "Name: k"), answer(allowStage), answer(backendOK))
+	if len(a.Config.APIKeys) != 1 || !a.Config.APIKeys[0].Generated || len(a.Config.APIKeys[0].Value) < minAPIKeyLength {
+		t.Fatalf("keys = %+v, want one generated", a.Config.APIKeys)
+	}
+	h := http.Header{"Authorization": {goodToken}, "X-API-Key": {a.Config.APIKeys[0].Value}}
+	if resp, body := tg.send(t, newRequest(t, "POST", tg.URL+"/", "", h)); resp.StatusCode != 200 {
+		t.Errorf("got %d %s", resp.StatusCode, body)
+	}
+}
+
+func TestUsagePlanLimitsAreRefused(t *testing.T) {
+	for _, limit := range []string{"Quota: {Limit: 5, Period: DAY}", "Throttle: {RateLimit: 1, BurstLimit: 1}"} {
+		extra := strings.Replace(keyed("prod", "Name: k"), "Properties: {ApiStages:", "Properties: {"+limit+", ApiStages:", 1)
+		if _, err := readAPI(t, extra); err == nil || !strings.Contains(err.Error(), "Plan (AWS::ApiGateway::UsagePlan): "+strings.SplitN(limit, ":", 2)[0]) {
+			t.Errorf("%s: err = %v", limit, err)
+		}
+	}
+}

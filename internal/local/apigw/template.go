@@ -176,6 +176,9 @@ func ReadAPI(r Resolver) (API, error) {
 	if err := rd.stage(); err != nil {
 		return API{}, err
 	}
+	if err := rd.apiKeys(); err != nil {
+		return API{}, err
+	}
 	if len(a.Config.Routes) == 0 {
 		return API{}, errors.New("no AWS_PROXY method to serve")
 	}
@@ -266,6 +269,15 @@ func (rd apiReader) methods(authorizer string) error {
 			// checkSettings printed NONE loudly.
 		default:
 			return fmt.Errorf("method %s: AuthorizationType %q", m.Name, auth)
+		}
+		if v, ok := m.Properties["ApiKeyRequired"]; ok {
+			s, err := rd.r.String(v)
+			if err == nil {
+				route.APIKeyRequired, err = strconv.ParseBool(s)
+			}
+			if err != nil {
+				return fmt.Errorf("method %s ApiKeyRequired: %w", m.Name, err)
+			}
 		}
 		if route.Timeout, err = rd.timeout(m.Name, integration["TimeoutInMillis"]); err != nil {
 			return err

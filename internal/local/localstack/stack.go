@@ -321,6 +321,13 @@ func (s *Stack) Welcome(w io.Writer, now time.Time) error {
 	for _, r := range api.Config.Routes {
 		fmt.Fprintf(w, "  route      %s\n", r)
 	}
+	for _, k := range api.Config.APIKeys {
+		note := ""
+		if k.Generated {
+			note = " (generated here: CloudFormation generates the deployed one)"
+		}
+		fmt.Fprintf(w, "  API key    %s: X-API-Key: %s%s\n", k.Name, k.Value, note)
+	}
 	for _, wn := range api.Warnings {
 		fmt.Fprintf(w, "  WARNING    %s\n", wn)
 	}

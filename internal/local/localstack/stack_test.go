@@ -142,6 +142,7 @@ func TestPrefixWriterPrefixesWholeLines(t *testing.T) {
 func TestWelcomeShowsRoleChoice(t *testing.T) {
 	s := &Stack{URL: "http://127.0.0.1:3000/prod", Settings: DefaultSettings(), Issuer: newIssuer(t)}
 	s.Settings.API.Warnings = []string{"Open (AWS::ApiGateway::Method): AuthorizationType NONE: anyone may call it"}
+	s.Settings.API.Config.APIKeys = []apigw.APIKey{{Name: "Key", Value: "k0123456789abcdefghij", Generated: true}}
 	var out strings.Builder
 	if err := s.Welcome(&out, time.Now()); err != nil {
 		t.Fatal(err)
@@ -149,6 +150,9 @@ func TestWelcomeShowsRoleChoice(t *testing.T) {
 	text := out.String()
 	if !strings.Contains(text, `API Gateway stage "prod" at http://127.0.0.1:3000/prod`) {
 		t.Errorf("no stage URL in:\n%s", text)
+	}
+	if !strings.Contains(text, "\n  API key    Key: X-API-Key: k0123456789abcdefghij (generated here") {
+		t.Errorf("the API key is not printed in:\n%s", text)
 	}
 	if !strings.Contains(text, "\n  WARNING    Open (AWS::ApiGateway::Method): AuthorizationType NONE") {
 		t.Errorf("the open method is not printed loudly in:\n%s", text)
