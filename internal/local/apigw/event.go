@@ -140,6 +140,7 @@ func (g *Gateway) proxyEvent(q request) ProxyEvent {
 		QueryStringParameters:           query,
 		MultiValueQueryStringParameters: multiQuery,
 		PathParameters:                  q.params,
+		StageVariables:                  g.cfg.StageVariables,
 		RequestContext: RequestContext{
 			AccountID:         g.cfg.AccountID,
 			ResourceID:        resourceID(q.route.Path),

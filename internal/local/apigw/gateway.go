@@ -57,6 +57,8 @@ type Config struct {
 	// ResourcePolicy is the RestApi's Policy, nil for none. Its
 	// "execute-api:/…" resources stand for this API's.
 	ResourcePolicy *Policy
+	// StageVariables are the stage's Variables, the event's stageVariables.
+	StageVariables map[string]string
 	// Tracing is the stage's TracingEnabled: the event then carries an
 	// X-Amzn-Trace-Id header.
 	Tracing bool

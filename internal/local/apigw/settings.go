@@ -197,7 +197,7 @@ var apiGatewayTypes = map[string]resourceType{
 		"RestApiId": inert, "DeploymentId": inert, "Description": inert, "Tags": inert,
 		"DocumentationVersion": inert, "ClientCertificateId": inert,
 		"StageName": implemented, "TracingEnabled": implemented,
-		"Variables":           printed("stage variables are not passed to the event (stageVariables is null)"),
+		"Variables":           implemented,
 		"AccessLogSetting":    printed("access logs are not written; the gateway logs one JSON line per request instead"),
 		"CacheClusterEnabled": whenTrue(Printed, "responses are not cached"),
 		"CacheClusterSize":    inert,

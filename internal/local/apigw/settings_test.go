@@ -391,3 +391,15 @@ func TestUsagePlanLimitsAreRefused(t *testing.T) {
 		}
 	}
 }
+
+func TestStageVariablesReachTheEvent(t *testing.T) {
+	tg, _ := templateGateway(t, `
+  Stage: {Type: AWS::ApiGateway::Stage, Properties: {StageName: prod, Variables: {table: !Ref Name, mode: x}}}
+`, answer(allowStage), answer(backendOK))
+	tg.do(t, "GET", "/", goodToken)
+	var ev ProxyEvent
+	tg.backend.last(t, &ev)
+	if len(ev.StageVariables) != 2 || ev.StageVariables["table"] != "beta" || ev.StageVariables["mode"] != "x" {
+		t.Errorf("stageVariables = %v", ev.StageVariables)
+	}
+}

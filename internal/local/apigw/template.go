@@ -443,6 +443,14 @@ func (rd apiReader) stage() error {
 			return fmt.Errorf("stage %s TracingEnabled: %w", st.Name, err)
 		}
 	}
+	if vars, ok := st.Properties["Variables"].(map[string]any); ok && len(vars) > 0 {
+		c.StageVariables = make(map[string]string, len(vars))
+		for k, v := range vars {
+			if c.StageVariables[k], err = rd.r.String(v); err != nil {
+				return fmt.Errorf("stage %s Variables %s: %w", st.Name, k, err)
+			}
+		}
+	}
 	settings, _ := st.Properties["MethodSettings"].([]any)
 	for _, raw := range settings {
 		ms, _ := raw.(map[string]any)
