@@ -18,6 +18,7 @@ type statement struct {
 	NotResource bool
 	Principal   any
 	HasNotPrin  bool
+	Condition   any
 }
 
 // statements returns the statements of a policy document. An unreadable
@@ -42,7 +43,7 @@ func statements(doc any) []statement {
 			out = append(out, statement{Allow: true, Actions: []string{"*"}, Resources: []any{"*"}})
 			continue
 		}
-		st := statement{Allow: sm["Effect"] == "Allow", Principal: sm["Principal"]}
+		st := statement{Allow: sm["Effect"] == "Allow", Principal: sm["Principal"], Condition: sm["Condition"]}
 		action, hasAction := sm["Action"]
 		if !hasAction {
 			action, st.NotAction = sm["NotAction"], true

@@ -24,6 +24,9 @@ type mutation struct {
 // readersTrust is the readers role's trust policy up to its Action.
 const readersTrust = "members of the readers group.\n      MaxSessionDuration: 3600\n      AssumeRolePolicyDocument:\n        Version: \"2012-10-17\"\n        Statement:\n          - Effect: Allow\n            Principal:\n              AWS: !GetAtt BackendRole.Arn\n"
 
+// trustCondition is a group role's trust condition: only for a named user.
+const trustCondition = "            Condition:\n              StringEquals:\n                sts:SourceIdentity: \"${aws:RequestTag/sub}\"\n              ForAllValues:StringEquals:\n                aws:TagKeys: [sub, username]\n"
+
 // Multi-line olds carry enough context to be unique; indentation matters.
 var mutations = []mutation{
 	// Lambda permissions
@@ -73,26 +76,26 @@ var mutations = []mutation{
 	// Group roles
 	{
 		name: "group role trusting the authorizer's role",
-		old:  "              AWS: !GetAtt BackendRole.Arn\n            Action: [sts:AssumeRole, sts:TagSession, sts:SetSourceIdentity]\n      Policies:\n        - PolicyName: data-bucket-admins",
-		new:  "              AWS: !GetAtt AuthorizerRole.Arn\n            Action: [sts:AssumeRole, sts:TagSession, sts:SetSourceIdentity]\n      Policies:\n        - PolicyName: data-bucket-admins",
+		old:  "              AWS: !GetAtt BackendRole.Arn\n            Action: [sts:AssumeRole, sts:TagSession, sts:SetSourceIdentity]\n" + trustCondition + "      Policies:\n        - PolicyName: data-bucket-admins",
+		new:  "              AWS: !GetAtt AuthorizerRole.Arn\n            Action: [sts:AssumeRole, sts:TagSession, sts:SetSourceIdentity]\n" + trustCondition + "      Policies:\n        - PolicyName: data-bucket-admins",
 		want: []string{"group-role-trust"},
 	},
 	{
 		name: "group role trusting everyone",
-		old:  "              AWS: !GetAtt BackendRole.Arn\n            Action: [sts:AssumeRole, sts:TagSession, sts:SetSourceIdentity]\n      Policies:\n        - PolicyName: data-bucket-readers",
-		new:  "              AWS: \"*\"\n            Action: [sts:AssumeRole, sts:TagSession, sts:SetSourceIdentity]\n      Policies:\n        - PolicyName: data-bucket-readers",
+		old:  "              AWS: !GetAtt BackendRole.Arn\n            Action: [sts:AssumeRole, sts:TagSession, sts:SetSourceIdentity]\n" + trustCondition + "      Policies:\n        - PolicyName: data-bucket-readers",
+		new:  "              AWS: \"*\"\n            Action: [sts:AssumeRole, sts:TagSession, sts:SetSourceIdentity]\n" + trustCondition + "      Policies:\n        - PolicyName: data-bucket-readers",
 		want: []string{"group-role-trust", "no-wildcard-sts-iam"},
 	},
 	{
 		name: "group role trusting the whole account",
-		old:  "              AWS: !GetAtt BackendRole.Arn\n            Action: [sts:AssumeRole, sts:TagSession, sts:SetSourceIdentity]\n      Policies:\n        - PolicyName: data-bucket-readers",
-		new:  "              AWS: !Sub \"arn:${AWS::Partition}:iam::${AWS::AccountId}:root\"\n            Action: [sts:AssumeRole, sts:TagSession, sts:SetSourceIdentity]\n      Policies:\n        - PolicyName: data-bucket-readers",
+		old:  "              AWS: !GetAtt BackendRole.Arn\n            Action: [sts:AssumeRole, sts:TagSession, sts:SetSourceIdentity]\n" + trustCondition + "      Policies:\n        - PolicyName: data-bucket-readers",
+		new:  "              AWS: !Sub \"arn:${AWS::Partition}:iam::${AWS::AccountId}:root\"\n            Action: [sts:AssumeRole, sts:TagSession, sts:SetSourceIdentity]\n" + trustCondition + "      Policies:\n        - PolicyName: data-bucket-readers",
 		want: []string{"group-role-trust"},
 	},
 	{
 		name: "group role trusting a service as well",
-		old:  "              AWS: !GetAtt BackendRole.Arn\n            Action: [sts:AssumeRole, sts:TagSession, sts:SetSourceIdentity]\n      Policies:\n        - PolicyName: data-bucket-admins",
-		new:  "              AWS: !GetAtt BackendRole.Arn\n              Service: lambda.amazonaws.com\n            Action: [sts:AssumeRole, sts:TagSession, sts:SetSourceIdentity]\n      Policies:\n        - PolicyName: data-bucket-admins",
+		old:  "              AWS: !GetAtt BackendRole.Arn\n            Action: [sts:AssumeRole, sts:TagSession, sts:SetSourceIdentity]\n" + trustCondition + "      Policies:\n        - PolicyName: data-bucket-admins",
+		new:  "              AWS: !GetAtt BackendRole.Arn\n              Service: lambda.amazonaws.com\n            Action: [sts:AssumeRole, sts:TagSession, sts:SetSourceIdentity]\n" + trustCondition + "      Policies:\n        - PolicyName: data-bucket-admins",
 		want: []string{"group-role-trust"},
 	},
 	{
@@ -396,9 +399,35 @@ var mutations = []mutation{
 	},
 	{
 		name: "SESSION_TAGS left unset",
-		old:  "          SESSION_TAGS: !Ref SessionTags\n",
+		old:  "          SESSION_TAGS: \"true\"\n",
 		new:  "",
 		want: []string{"backend-environment"},
+	},
+
+	// Issue 16: the group roles' trust names the user
+	{
+		name: "group role trust without a condition: the backend's credentials assume it for no one in particular",
+		old:  trustCondition + "      Policies:\n        - PolicyName: data-bucket-admins",
+		new:  "      Policies:\n        - PolicyName: data-bucket-admins",
+		want: []string{"group-role-trust"},
+	},
+	{
+		name: "group role trust with SourceIdentity set but not tied to the sub tag",
+		old:  "                sts:SourceIdentity: \"${aws:RequestTag/sub}\"\n              ForAllValues:StringEquals:\n                aws:TagKeys: [sub, username]\n      Policies:\n        - PolicyName: data-bucket-readers",
+		new:  "                sts:SourceIdentity: \"${aws:RequestTag/username}\"\n              ForAllValues:StringEquals:\n                aws:TagKeys: [sub, username]\n      Policies:\n        - PolicyName: data-bucket-readers",
+		want: []string{"group-role-trust"},
+	},
+	{
+		name: "group role trust letting the backend set a tag key rolegate never sets",
+		old:  "                aws:TagKeys: [sub, username]\n      Policies:\n        - PolicyName: data-bucket-admins",
+		new:  "                aws:TagKeys: [sub, username, team]\n      Policies:\n        - PolicyName: data-bucket-admins",
+		want: []string{"group-role-trust"},
+	},
+	{
+		name: "group role trust limiting tag keys with ForAnyValue, which lets any other key through",
+		old:  "              ForAllValues:StringEquals:\n                aws:TagKeys: [sub, username]\n      Policies:\n        - PolicyName: data-bucket-readers",
+		new:  "              ForAnyValue:StringEquals:\n                aws:TagKeys: [sub, username]\n      Policies:\n        - PolicyName: data-bucket-readers",
+		want: []string{"group-role-trust"},
 	},
 
 	// Issue 12: metrics and alarms

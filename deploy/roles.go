@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"fmt"
 	"maps"
 	"regexp"
 	"slices"
@@ -93,6 +94,9 @@ func (c *checker) groupRoleTrust(report reporter) {
 				continue
 			}
 			c.checkTrustPrincipal(report, r.Name, st.Principal, backend)
+			for _, problem := range trustConditionProblems(st.Condition) {
+				report(r.Name, "trust policy must allow the backend's role only for a named user: %s", problem)
+			}
 			for _, a := range st.Actions {
 				if st.NotAction || !slices.Contains(trustActions, a) {
 					report(r.Name, "trust policy allows %q; only sts:AssumeRole, sts:TagSession, sts:SetSourceIdentity", a)
@@ -106,6 +110,47 @@ func (c *checker) groupRoleTrust(report reporter) {
 			}
 		}
 	}
+}
+
+// sessionTagKeys are the session tags the backend sets.
+var sessionTagKeys = []string{"sub", "username"}
+
+// trustConditionProblems says what a group role's trust condition lacks:
+// SourceIdentity equal to the sub session tag (which also requires both to
+// be present: a policy variable without a value matches nothing), and tag
+// keys limited to sessionTagKeys for every key of the request. Other
+// conditions can only narrow the statement, so they are allowed.
+func trustConditionProblems(cond any) []string {
+	var out []string
+	if v := conditionValues(cond, "StringEquals", "sts:SourceIdentity"); len(v) != 1 || v[0] != "${aws:RequestTag/sub}" {
+		out = append(out, `StringEquals sts:SourceIdentity "${aws:RequestTag/sub}" (SourceIdentity set, and equal to the sub tag)`)
+	}
+	if v := conditionValues(cond, "ForAllValues:StringEquals", "aws:TagKeys"); len(v) == 0 || !allIn(v, sessionTagKeys) {
+		out = append(out, fmt.Sprintf("ForAllValues:StringEquals aws:TagKeys %v (no other session tag), not %v", sessionTagKeys, v))
+	}
+	return out
+}
+
+// conditionValues returns the string values cond tests key with under
+// operator (keys are case-insensitive, operators are not); nil if there are
+// none, or any is not a plain string.
+func conditionValues(cond any, operator, key string) []string {
+	ops, _ := cond.(map[string]any)
+	tests, _ := ops[operator].(map[string]any)
+	var out []string
+	for k, v := range tests {
+		if !strings.EqualFold(k, key) {
+			continue
+		}
+		for _, x := range cfn.List(v) {
+			s, ok := x.(string)
+			if !ok {
+				return nil
+			}
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func (c *checker) checkTrustPrincipal(report reporter, role string, p any, backend []string) {

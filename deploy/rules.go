@@ -47,7 +47,7 @@ var rules = []Rule{
 	{"cognito-groups", "every group has a role of this template and a distinct Precedence (cognito:preferred_role is ambiguous otherwise)", (*checker).groups},
 	{"user-pool-settings", "the pool's tier is a parameter, and its deletion protection too (make deploy creates a stack unprotected, then protects it)", (*checker).userPoolSettings},
 	{"role-name-region-safe", "a named role includes ${AWS::StackName} and ${AWS::Region}: role names are account-wide and case-insensitive", (*checker).roleNames},
-	{"group-role-trust", "a group role trusts the backend's execution role only, for sts:AssumeRole, TagSession and SetSourceIdentity, all three", (*checker).groupRoleTrust},
+	{"group-role-trust", "a group role trusts the backend's execution role only, for sts:AssumeRole, TagSession and SetSourceIdentity, all three, and only for a named user: SourceIdentity equal to the sub session tag, no tag keys but sub and username", (*checker).groupRoleTrust},
 	{"group-role-session", "a group role allows sessions of 3600s (the most SESSION_DURATION asks) and cannot assume further roles", (*checker).groupRoleSession},
 	{"group-role-own-prefix", "every group role may read and write users/${aws:PrincipalTag/sub}/ in the data bucket: the session tag scopes each user to their own prefix", (*checker).groupRoleOwnPrefix},
 	{"backend-assumes-exactly-group-roles", "the backend's role may assume, tag and set source identity on exactly the group roles", (*checker).backendAssume},
