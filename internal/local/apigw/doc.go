@@ -1,11 +1,14 @@
 // Package apigw runs one stage of an API Gateway REST API on loopback, read
 // from a CloudFormation template, with no Docker: routes, a Lambda TOKEN
-// authorizer with its per-token result cache and policy evaluation, Lambda
-// proxy integrations, gateway responses, binary media types and stage
-// throttling.
+// authorizer with its per-token result cache and policy evaluation, the
+// API's resource policy, API keys of usage plans, Lambda proxy integrations
+// with their timeouts, gateway responses, binary media types, stage
+// variables, tracing headers and stage throttling.
 //
 // It knows the Lambda invoke API and nothing of the functions behind it.
-// It implements the REST API behaviour it documents (see docs/local.md for
-// the known differences from API Gateway) and refuses what it does not
-// understand rather than guess an Allow.
+// Every setting of the template's API Gateway resources has one treatment
+// in one table (settings.go): implemented, printed at start-up, or refused
+// at start when it could make API Gateway refuse a request the gateway
+// cannot judge; a setting the table does not know is refused, never
+// guessed into an Allow. docs/local.md lists the known differences.
 package apigw
