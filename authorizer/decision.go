@@ -1,6 +1,7 @@
 package authorizer
 
 import (
+	"maps"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -13,9 +14,16 @@ type decision struct {
 	sub  string
 	exp  int64          // the token's exp, Unix seconds
 	deny error          // nil: Allow; else the Deny's rejection
-	ctx  map[string]any // the authorizer context, shared by every response and never modified
+	ctx  map[string]any // the authorizer context; each response gets its own copy (context)
 	size int            // bytes of the context's strings: what a cached decision holds
+	// until is when a cached decision stops being served (Unix seconds, on the handler's clock): the earlier of
+	// exp and the cache TTL after it was stored.
+	until int64
 }
+
+// context returns a copy of the authorizer context: a caller may change what it is handed without changing the
+// cached decision.
+func (d *decision) context() map[string]any { return maps.Clone(d.ctx) }
 
 // newDecision builds the decision for valid claims c of pool poolID. A Deny's
 // context carries who was refused, never a role.
@@ -49,6 +57,6 @@ func (d *decision) response(stage string) events.APIGatewayCustomAuthorizerRespo
 		PrincipalID: d.sub,
 		PolicyDocument: events.APIGatewayCustomAuthorizerPolicy{Version: "2012-10-17",
 			Statement: []events.IAMPolicyStatement{{Action: []string{"execute-api:Invoke"}, Effect: effect, Resource: []string{stage + "/*"}}}},
-		Context: d.ctx,
+		Context: d.context(),
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -52,6 +53,7 @@ type Handler struct {
 	cacheTTL   time.Duration
 	maxEntries int
 	cache      *gocache.Cache // nil: every token is validated afresh
+	lastSweep  atomic.Int64   // Unix second of the last sweep of a full-looking cache
 }
 
 // pool is one user pool's id and keys.
@@ -124,8 +126,7 @@ type attempt struct {
 
 // Handle answers one TOKEN event with an Allow or Deny policy for the stage of
 // its methodArn. Its only errors are "Unauthorized" (API Gateway's 401) and
-// "Internal error: <reason>" (500). The response's Context is shared with the
-// decision cache: callers must not modify it (the Lambda runtime only marshals it).
+// "Internal error: <reason>" (500). The response's Context is the caller's own.
 func (h *Handler) Handle(ctx context.Context, req events.APIGatewayCustomAuthorizerRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
 	a := attempt{now: h.now()}
 	h.decide(ctx, &a, req)
@@ -172,7 +173,7 @@ func (h *Handler) decideToken(ctx context.Context, a *attempt, s string) {
 	if h.cache != nil {
 		// Past exp a cached decision is never served; the full check below
 		// still applies the clock skew, and the result is not cached again.
-		if v, ok := h.cache.Get(key); ok && a.now.Unix() < v.(*decision).exp {
+		if v, ok := h.cache.Get(key); ok && a.now.Unix() < v.(*decision).until {
 			a.d, a.cached, a.sub = v.(*decision), true, v.(*decision).sub
 			return
 		}
@@ -217,14 +218,37 @@ func (h *Handler) verify(ctx context.Context, tok []byte) (*claims, string, erro
 }
 
 // store caches d under key until the earlier of the TTL and the token's exp.
-// A full cache, or a decision bigger than MaxCachedContextBytes, is not
-// stored: that token is validated afresh each time, which costs CPU, not memory.
+// A cache full of live decisions, or a decision bigger than MaxCachedContextBytes,
+// is not stored: that token is validated afresh each time, which costs CPU, not memory.
 func (h *Handler) store(key string, d *decision, now time.Time) {
 	left := time.Duration(d.exp-now.Unix()) * time.Second
-	if h.cache == nil || left <= 0 || d.size > MaxCachedContextBytes || h.cache.ItemCount() >= h.maxEntries {
+	if h.cache == nil || left <= 0 || d.size > MaxCachedContextBytes {
 		return
 	}
-	h.cache.Set(key, d, min(h.cacheTTL, left))
+	ttl := min(h.cacheTTL, left)
+	d.until = now.Add(ttl).Unix()
+	// ItemCount counts expired entries until the janitor's next minute: a cache that looks full is swept
+	// first, at most once a second, so a burst of expired decisions does not stop caching.
+	if h.cache.ItemCount() >= h.maxEntries && !h.sweep(now) {
+		return
+	}
+	h.cache.Set(key, d, ttl)
+}
+
+// sweep deletes the decisions expired on the handler's clock (and on go-cache's) and reports whether that left
+// room; it does nothing, and reports false, when the last sweep was under a second ago.
+func (h *Handler) sweep(now time.Time) bool {
+	last := h.lastSweep.Load()
+	if now.Unix() <= last || !h.lastSweep.CompareAndSwap(last, now.Unix()) {
+		return false
+	}
+	h.cache.DeleteExpired()
+	for k, it := range h.cache.Items() {
+		if it.Object.(*decision).until <= now.Unix() {
+			h.cache.Delete(k)
+		}
+	}
+	return h.cache.ItemCount() < h.maxEntries
 }
 
 // logDecision writes the one JSON line per decision, which is also its EMF

@@ -295,7 +295,7 @@ func TestDecisionCache(t *testing.T) {
 		}
 	})
 	t.Run("an earlier response is never changed by later ones", func(t *testing.T) {
-		// Responses are shared with the cache (callers must not modify them), so the handler must not either.
+		// Each response has its own context; the cached decision behind them must not change either.
 		f := newFixture(t)
 		tok := f.idToken(t, nil)
 		first := f.authorize(t, tok, testMethodARN)
@@ -313,6 +313,18 @@ func TestDecisionCache(t *testing.T) {
 		mustAllow(t, again)
 		if !maps.Equal(again.resp.Context, wantContext) {
 			t.Errorf("context after other stages = %v, want %v", again.resp.Context, wantContext)
+		}
+	})
+	t.Run("a caller changing its response's context changes no later response", func(t *testing.T) {
+		f := newFixture(t)
+		tok := f.idToken(t, nil)
+		first := f.authorize(t, tok, testMethodARN)
+		want := maps.Clone(first.resp.Context)
+		first.resp.Context["preferredRole"] = "arn:aws:iam::123456789012:role/root"
+		delete(first.resp.Context, "sub")
+		again := f.authorize(t, tok, testMethodARN)
+		if !again.cached() || !maps.Equal(again.resp.Context, want) {
+			t.Errorf("cached %v, context %v; want the cached decision's %v", again.cached(), again.resp.Context, want)
 		}
 	})
 	t.Run("a Deny is cached too", func(t *testing.T) {
@@ -386,6 +398,20 @@ func TestDecisionCache(t *testing.T) {
 			if r := f.authorize(t, tok, testMethodARN); r.cached() != tt.cached {
 				t.Errorf("a %d-byte email: cached %v, want %v", tt.emailBytes, r.cached(), tt.cached)
 			}
+		}
+	})
+	t.Run("a cache full of expired decisions caches again", func(t *testing.T) {
+		// go-cache's ItemCount counts expired entries until its janitor runs, up to a minute later.
+		f := newFixture(t, withHandlerOptions(authorizer.WithDecisionCache(time.Minute, 2)))
+		jti := func(s string) func(map[string]any) { return func(c map[string]any) { c["jti"] = s } }
+		for _, s := range []string{"a", "b"} {
+			f.authorize(t, f.idToken(t, jti(s)), testMethodARN)
+		}
+		f.clock.Advance(time.Minute)
+		tok := f.idToken(t, jti("c"))
+		f.authorize(t, tok, testMethodARN)
+		if r := f.authorize(t, tok, testMethodARN); !r.cached() {
+			t.Errorf("a new decision after the cache's decisions expired was not cached")
 		}
 	})
 	t.Run("a full cache stops growing", func(t *testing.T) {

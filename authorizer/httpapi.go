@@ -70,7 +70,7 @@ func (h *Handler) HandleHTTP(ctx context.Context, req events.APIGatewayV2CustomA
 	h.logDecision(ctx, &a, err)
 	switch {
 	case err == nil:
-		return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: true, Context: a.d.ctx}, nil
+		return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: true, Context: a.d.context()}, nil
 	case classify(err).outcome == failed:
 		return events.APIGatewayV2CustomAuthorizerSimpleResponse{}, lambdaError(err)
 	}
