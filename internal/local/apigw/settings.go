@@ -6,6 +6,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/rolegate/rolegate/internal/cfn"
 )
 
 // Treatment is what the local gateway does with one template setting. Every
@@ -65,6 +67,9 @@ type resourceType struct {
 	t     Treatment
 	why   string
 	props map[string]setting
+	// outside, for a type outside API Gateway, reports whether a resource
+	// of it stands in front of this API.
+	outside func(r Resolver, res cfn.Resource) bool
 }
 
 var (
@@ -250,8 +255,10 @@ var apiGatewayTypes = map[string]resourceType{
 	"AWS::ApiGateway::BasePathMapping":             {t: Printed, why: whyCustomDomain},
 	"AWS::ApiGateway::BasePathMappingV2":           {t: Printed, why: whyCustomDomain},
 	"AWS::ApiGateway::DomainNameAccessAssociation": {t: Printed, why: whyCustomDomain},
-	// Outside API Gateway, but in front of it.
-	"AWS::WAFv2::WebACLAssociation": {t: Refused, why: "AWS WAF blocks requests before API Gateway and its rules are not evaluated"},
+	// Outside API Gateway, but in front of it when associated with the stage
+	// (API Gateway then answers 403 WAF_FILTERED).
+	"AWS::WAFv2::WebACLAssociation": {t: Refused, why: "AWS WAF blocks requests before API Gateway and its rules are not evaluated",
+		outside: func(r Resolver, res cfn.Resource) bool { return namesAPIGateway(r, res.Properties["ResourceArn"]) }},
 }
 
 // Notice is one line start-up prints about a setting the gateway warns of
@@ -274,6 +281,9 @@ func checkSettings(r Resolver) ([]Notice, error) {
 			if strings.HasPrefix(res.Type, "AWS::ApiGateway::") {
 				refusals = append(refusals, fmt.Errorf("%s (%s): a resource type the local gateway does not know", name, res.Type))
 			}
+			continue
+		}
+		if rt.outside != nil && !rt.outside(r, res) {
 			continue
 		}
 		where := name + " (" + res.Type + ")"
@@ -353,6 +363,24 @@ func checkValue(r Resolver, where, path string, v any, s setting) ([]Notice, []e
 		notices = append(notices, *n)
 	}
 	return notices, refusals
+}
+
+// namesAPIGateway reports whether v refers to an API Gateway resource of
+// the template or is an API Gateway ARN (arn:…:apigateway:…). A value known
+// only to a deployment that names nothing in the template (an imported
+// ARN) may be the stage, so it counts.
+func namesAPIGateway(r Resolver, v any) bool {
+	refs := cfn.References(v)
+	for _, ref := range refs {
+		if res, ok := r.Template.Resource(ref.Target); ok && strings.HasPrefix(res.Type, "AWS::ApiGateway::") {
+			return true
+		}
+	}
+	s, err := r.String(v)
+	if err != nil {
+		return len(refs) == 0
+	}
+	return strings.Contains(s, ":apigateway:")
 }
 
 // listOf reads a list property as its items (a YAML list) and anything else

@@ -195,7 +195,11 @@ func TestReadAPIRefusesWhatCouldMakeAPIGatewayRefuse(t *testing.T) {
   Api2: {Type: AWS::ApiGateway::RestApi, Properties: {DisableExecuteApiEndpoint: true}}
 `, "Api2 (AWS::ApiGateway::RestApi): DisableExecuteApiEndpoint true"},
 		{"a web ACL in front of the stage", `
-  Waf: {Type: AWS::WAFv2::WebACLAssociation, Properties: {ResourceArn: x, WebACLArn: y}}
+  Stage: {Type: AWS::ApiGateway::Stage, Properties: {StageName: prod}}
+  Waf: {Type: AWS::WAFv2::WebACLAssociation, Properties: {ResourceArn: !Sub "arn:aws:apigateway:us-east-1::/restapis/${Api}/stages/${Stage}", WebACLArn: y}}
+`, "Waf (AWS::WAFv2::WebACLAssociation)"},
+		{"a web ACL on a literal stage ARN", `
+  Waf: {Type: AWS::WAFv2::WebACLAssociation, Properties: {ResourceArn: "arn:aws:apigateway:us-east-1::/restapis/abc/stages/prod", WebACLArn: y}}
 `, "Waf (AWS::WAFv2::WebACLAssociation)"},
 		{"a property the table does not know", method(custom, "ApiKeyRequred: true"), "Post (AWS::ApiGateway::Method): ApiKeyRequred: a setting the local gateway does not know"},
 		{"a nested property the table does not know", `
@@ -234,6 +238,10 @@ func TestReadAPIPrintsWhatItDoesNotServe(t *testing.T) {
 		{"a custom domain is not served", `
   Domain: {Type: AWS::ApiGateway::DomainName, Properties: {DomainName: api.example.com}}
 `, []string{"Domain (AWS::ApiGateway::DomainName): custom domain names are not served"}, nil},
+		{"a web ACL on the user pool is not the gateway's", `
+  Pool: {Type: AWS::Cognito::UserPool}
+  Waf: {Type: AWS::WAFv2::WebACLAssociation, Properties: {ResourceArn: !GetAtt Pool.Arn, WebACLArn: y}}
+`, nil, nil},
 		{"binary media types and names are served or inert: nothing to say", `
   Api2: {Type: AWS::ApiGateway::RestApi, Properties: {Name: n, Description: d, BinaryMediaTypes: [image~1png]}}
 `, nil, nil},
