@@ -58,11 +58,14 @@ func JSON(status int, v any) (*Response, error) {
 type Func func(ctx context.Context, req *Request, id Identity, cfg aws.Config) (*Response, error)
 
 // Route declares that Func serves Method on Path, a resource path as API
-// Gateway writes it (/whoami, /files/{name}).
+// Gateway writes it (/whoami, /files/{name}). Check, if set, vets the
+// request before any AWS call, AssumeRole included: its error is answered
+// as Func's is.
 type Route struct {
 	Method string
 	Path   string
 	Func   Func
+	Check  func(*Request) error
 }
 
 // BadRequest returns an error answered 400 with message, which the caller
@@ -181,6 +184,11 @@ func (h *Handler) run(ctx context.Context, req *Request, r *record, routes []Rou
 		return nil, errNotFound
 	case !ok:
 		return nil, errMethod
+	}
+	if route.Check != nil {
+		if err := route.Check(req); err != nil {
+			return nil, err
+		}
 	}
 	cfg, id, err := h.configFor(ctx, req)
 	if r.id = id; err != nil {

@@ -42,46 +42,49 @@ func TestAdapterAnswersEachOutcomeWithOneLogLine(t *testing.T) {
 		wantHeader [2]string
 		wantAssume bool // the role was assumed before the answer
 	}{
-		{"a declared route runs with its path parameters", []backend.Route{{"PUT", "/files/{name}", echo}},
+		{"a declared route runs with its path parameters", []backend.Route{{Method: "PUT", Path: "/files/{name}", Func: echo}},
 			files("PUT", "a.txt"), 200, "ok", `"params":{"name":"a.txt"}`, [2]string{}, true},
-		{"under a greedy resource the path finds the route", []backend.Route{{"GET", "/files/{name}", echo}},
+		{"under a greedy resource the path finds the route", []backend.Route{{Method: "GET", Path: "/files/{name}", Func: echo}},
 			func(e *events.APIGatewayProxyRequest) {
 				e.Resource, e.Path, e.PathParameters = "/{proxy+}", "/files/b", nil
 			},
 			200, "ok", `"route":"/files/{name}"`, [2]string{}, true},
-		{"a literal route wins over a parameter", []backend.Route{{"GET", "/files/{name}", failing(nil)}, {"GET", "/files/latest", echo}},
+		{"a literal route wins over a parameter", []backend.Route{{Method: "GET", Path: "/files/{name}", Func: failing(nil)}, {Method: "GET", Path: "/files/latest", Func: echo}},
 			func(e *events.APIGatewayProxyRequest) { e.Resource, e.Path = "", "/files/latest" },
 			200, "ok", `"route":"/files/latest"`, [2]string{}, true},
-		{"a base64 body is decoded", []backend.Route{{"PUT", "/files/{name}", echo}},
+		{"a base64 body is decoded", []backend.Route{{Method: "PUT", Path: "/files/{name}", Func: echo}},
 			func(e *events.APIGatewayProxyRequest) {
 				files("PUT", "a")(e)
 				e.Body, e.IsBase64Encoded = base64.StdEncoding.EncodeToString([]byte("hi")), true
 			}, 200, "ok", `"body":"hi"`, [2]string{}, true},
-		{"a body that is not base64 is a 400 before any STS call", []backend.Route{{"PUT", "/files/{name}", echo}},
+		{"a body that is not base64 is a 400 before any STS call", []backend.Route{{Method: "PUT", Path: "/files/{name}", Func: echo}},
 			func(e *events.APIGatewayProxyRequest) { files("PUT", "a")(e); e.Body, e.IsBase64Encoded = "%%%", true },
 			400, "bad_request", "not valid base64", [2]string{}, false},
-		{"a path no route declares is 404", []backend.Route{{"GET", "/files", echo}}, nil,
+		{"a path no route declares is 404", []backend.Route{{Method: "GET", Path: "/files", Func: echo}}, nil,
 			404, "not_found", "no such resource", [2]string{}, false},
-		{"a method no route declares is 405 with the declared ones", []backend.Route{{"GET", "/files/{name}", echo}, {"PUT", "/files/{name}", echo}},
+		{"a method no route declares is 405 with the declared ones", []backend.Route{{Method: "GET", Path: "/files/{name}", Func: echo}, {Method: "PUT", Path: "/files/{name}", Func: echo}},
 			files("DELETE", "a"), 405, "method_not_allowed", "method not allowed", [2]string{"Allow", "GET, PUT"}, false},
-		{"BadRequest is a 400 with its message", []backend.Route{{"GET", "/whoami", failing(backend.BadRequest("name too long"))}}, nil,
+		{"BadRequest is a 400 with its message", []backend.Route{{Method: "GET", Path: "/whoami", Func: failing(backend.BadRequest("name too long"))}}, nil,
 			400, "bad_request", `"message":"name too long"`, [2]string{}, true},
-		{"NotFound is a 404 with its message", []backend.Route{{"GET", "/whoami", failing(backend.NotFound("no such file"))}}, nil,
+		{"NotFound is a 404 with its message", []backend.Route{{Method: "GET", Path: "/whoami", Func: failing(backend.NotFound("no such file"))}}, nil,
 			404, "not_found", `"message":"no such file"`, [2]string{}, true},
-		{"an AWS access denied is a 403", []backend.Route{{"GET", "/whoami", failing(s3Error("AccessDenied"))}}, nil,
+		{"an AWS access denied is a 403", []backend.Route{{Method: "GET", Path: "/whoami", Func: failing(s3Error("AccessDenied"))}}, nil,
 			403, "aws_access_denied", `"message":"access denied"`, [2]string{}, true},
-		{"AWS throttling is a 503 with Retry-After", []backend.Route{{"GET", "/whoami", failing(s3Error("SlowDown"))}}, nil,
+		{"AWS throttling is a 503 with Retry-After", []backend.Route{{Method: "GET", Path: "/whoami", Func: failing(s3Error("SlowDown"))}}, nil,
 			503, "aws_throttled", "retry later", [2]string{"Retry-After", "2"}, true},
-		{"another AWS error is a 502", []backend.Route{{"GET", "/whoami", failing(s3Error("InternalError"))}}, nil,
+		{"another AWS error is a 502", []backend.Route{{Method: "GET", Path: "/whoami", Func: failing(s3Error("InternalError"))}}, nil,
 			502, "aws_error", `"message":"AWS error"`, [2]string{}, true},
-		{"an unclassified error is a 500 that shows nothing of it", []backend.Route{{"GET", "/whoami", failing(errors.New("secret detail"))}}, nil,
+		{"an unclassified error is a 500 that shows nothing of it", []backend.Route{{Method: "GET", Path: "/whoami", Func: failing(errors.New("secret detail"))}}, nil,
 			500, "internal", `"message":"internal error"`, [2]string{}, true},
-		{"a panic is a 500", []backend.Route{{"GET", "/whoami", func(context.Context, *backend.Request, backend.Identity, aws.Config) (*backend.Response, error) {
+		{"a panic is a 500", []backend.Route{{Method: "GET", Path: "/whoami", Func: func(context.Context, *backend.Request, backend.Identity, aws.Config) (*backend.Response, error) {
 			panic("secret detail")
 		}}}, nil, 500, "internal", `"message":"internal error"`, [2]string{}, true},
-		{"no response and no error is a 204", []backend.Route{{"GET", "/whoami", failing(nil)}}, nil,
+		{"no response and no error is a 204", []backend.Route{{Method: "GET", Path: "/whoami", Func: failing(nil)}}, nil,
 			204, "ok", "", [2]string{}, true},
-		{"a refused role never reaches the route", []backend.Route{{"GET", "/whoami", failing(errors.New("ran"))}},
+		{"a Check's refusal comes before any STS call", []backend.Route{{Method: "GET", Path: "/whoami", Func: echo,
+			Check: func(*backend.Request) error { return backend.BadRequest("bad name") }}}, nil,
+			400, "bad_request", `"message":"bad name"`, [2]string{}, false},
+		{"a refused role never reaches the route", []backend.Route{{Method: "GET", Path: "/whoami", Func: failing(errors.New("ran"))}},
 			func(e *events.APIGatewayProxyRequest) { *e = withHeader(*e, backend.RoleHeader, "rolegate-root") },
 			403, "not_your_role", "names none of your roles", [2]string{}, false},
 	}

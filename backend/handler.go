@@ -125,7 +125,9 @@ func (h *Handler) Handle(ctx context.Context, ev events.APIGatewayProxyRequest) 
 }
 
 // WhoamiRoute is GET /whoami, which answers a [Whoami].
-func (h *Handler) WhoamiRoute() Route { return Route{http.MethodGet, "/whoami", h.whoami} }
+func (h *Handler) WhoamiRoute() Route {
+	return Route{Method: http.MethodGet, Path: "/whoami", Func: h.whoami}
+}
 
 // record is what one request learnt, for its log line. Its AssumeRole calls
 // are counted by the STS client (see countedSTS), possibly after a cancelled

@@ -1,7 +1,9 @@
-// Command backend is the rolegate backend Lambda: GET /whoami, run with the
+// Command backend is the rolegate backend Lambda: GET /whoami and, with
+// DATA_BUCKET set, the caller's own files (package files), each run with the
 // temporary credentials of the role the authorizer validated for the caller.
 // Configuration comes from the environment (see backend.ConfigFromEnv); the
-// SDK's own variables, AWS_ENDPOINT_URL_STS included, point it at STS.
+// SDK's own variables, AWS_ENDPOINT_URL_STS and AWS_ENDPOINT_URL_S3 included,
+// point it at STS and S3.
 package main
 
 import (
@@ -11,11 +13,14 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/rolegate/rolegate/backend"
+	"github.com/rolegate/rolegate/backend/files"
 )
 
 // stsTimeout bounds one STS HTTP attempt, so a hung connection cannot hold a
@@ -41,9 +46,22 @@ func main() {
 	if err != nil {
 		fail("invalid configuration", err)
 	}
+	routes := []backend.Route{h.WhoamiRoute()}
+	if bucket := os.Getenv("DATA_BUCKET"); bucket != "" {
+		// An emulator at a custom endpoint (make run's moto) serves buckets by path only.
+		pathStyle := os.Getenv("AWS_ENDPOINT_URL_S3") != ""
+		fs, err := files.New(bucket, func(c aws.Config) files.S3API { // from each caller's own Config
+			return s3.NewFromConfig(c, func(o *s3.Options) { o.UsePathStyle = pathStyle })
+		})
+		if err != nil {
+			fail("invalid configuration", err)
+		}
+		routes = append(routes, fs.Routes()...)
+	}
 	logger.Info("backend starting",
 		"allowedRoleArns", cfg.AllowedRoleARNs, // empty: the function's own account
 		"sourceIdentity", !cfg.DisableSourceIdentity,
-		"sessionTags", !cfg.DisableSessionTags)
-	lambda.Start(h.Proxy(h.WhoamiRoute()))
+		"sessionTags", !cfg.DisableSessionTags,
+		"dataBucket", os.Getenv("DATA_BUCKET"))
+	lambda.Start(h.Proxy(routes...))
 }
