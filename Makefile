@@ -72,8 +72,8 @@ build/rolegate-local: FORCE
 	@mkdir -p build
 	@$(GO) build -o $@ ./cmd/rolegate-local
 
-run: tools build/rolegate-local ## the whole system locally on 127.0.0.1:3000 (PORT overrides) until Ctrl-C
-	exec build/rolegate-local run
+run: tools build/rolegate-local ## the whole system locally on 127.0.0.1:3000 (PORT overrides) until Ctrl-C; API=http [AUTHORIZER=jwt]: the HTTP API
+	exec build/rolegate-local run $(if $(API),-api $(API)) $(if $(AUTHORIZER),-authorizer $(AUTHORIZER))
 
 token: build/rolegate-local ## print an ID token for the running stack: make token USER=alice GROUP=admins [EXPIRED=1] [CLAIMS='k=v ...']
 	@build/rolegate-local token -user "$(USER)" -group "$(GROUP)" $(if $(filter 1 true yes,$(EXPIRED)),-expired) $(foreach c,$(CLAIMS),-claim '$(c)')

@@ -1,6 +1,7 @@
 // Command rolegate-local runs rolegate on this machine, without AWS or Docker:
 //
-//	rolegate-local run                     the whole stack on 127.0.0.1:$PORT (default 3000) until Ctrl-C
+//	rolegate-local run [-api http [-authorizer jwt]]
+//	                                       the whole stack on 127.0.0.1:$PORT (default 3000) until Ctrl-C
 //	rolegate-local token -user alice -group admins [-expired] [-claim k=v]...
 //	                                       an ID token the running stack accepts
 //	rolegate-local loadtest [-n 1000] [-users 10] [-concurrency 10]
@@ -57,7 +58,7 @@ func usage() {
 }
 
 // paths are the repository's template and the local state directory.
-type paths struct{ template, state string }
+type paths struct{ template, state, defaultTemplate string }
 
 func repoPaths(fs *flag.FlagSet) func() (paths, error) {
 	template := fs.String("template", "", "CloudFormation template (default deploy/template.yaml of the repository)")
@@ -68,8 +69,9 @@ func repoPaths(fs *flag.FlagSet) func() (paths, error) {
 			return paths{}, err
 		}
 		p := paths{template: *template, state: *state}
+		p.defaultTemplate = filepath.Join(root, "deploy", "template.yaml")
 		if p.template == "" {
-			p.template = filepath.Join(root, "deploy", "template.yaml")
+			p.template = p.defaultTemplate
 		}
 		if p.state == "" {
 			p.state = filepath.Join(root, "build", "local")
@@ -96,6 +98,8 @@ func runCmd(args []string) error {
 		return err
 	}
 	port := fs.Int("port", defPort, "gateway port on 127.0.0.1 (PORT)")
+	api := fs.String("api", os.Getenv("API"), "rest (deploy/template.yaml, the default) or http (deploy/http-api.yaml) (API)")
+	authorizer := fs.String("authorizer", os.Getenv("AUTHORIZER"), "with -api http: rolegate (default) or jwt, the template's Authorizer parameter (AUTHORIZER)")
 	getPaths := repoPaths(fs)
 	_ = fs.Parse(args)
 	if *port < 1 || *port > 65535 {
@@ -106,8 +110,20 @@ func runCmd(args []string) error {
 		return err
 	}
 	settings, issuer, err := p.load()
-	if err != nil {
+	switch {
+	case err != nil:
 		return err
+	case *api == "http":
+		if p.template == p.defaultTemplate {
+			p.template = filepath.Join(filepath.Dir(p.template), "http-api.yaml")
+		}
+		if settings, err = localstack.LoadHTTPSettings(p.template, *authorizer); err != nil {
+			return err
+		}
+	case *api != "" && *api != "rest":
+		return fmt.Errorf("-api %q: want rest or http", *api)
+	case *authorizer != "":
+		return errors.New("-authorizer chooses the HTTP API's authorizer: use it with -api http")
 	}
 	motoLog, err := os.Create(filepath.Join(p.state, "moto.log"))
 	if err != nil {

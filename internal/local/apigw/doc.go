@@ -3,7 +3,10 @@
 // authorizer with its per-token result cache and policy evaluation, the
 // API's resource policy, API keys of usage plans, Lambda proxy integrations
 // with their timeouts, gateway responses, binary media types, stage
-// variables, tracing headers and stage throttling.
+// variables, tracing headers and stage throttling. HTTPGateway does the same
+// for one stage of an HTTP API (http*.go): routes by route key, a payload 2.0
+// Lambda authorizer with simple responses or a JWT authorizer, payload 2.0
+// Lambda proxies, default and per-route throttling.
 //
 // It knows the Lambda invoke API and nothing of the functions behind it.
 // Every setting of the template's API Gateway resources has one treatment

@@ -28,6 +28,8 @@ type Settings struct {
 	Source string
 	// API is the REST API the gateway serves.
 	API apigw.API
+	// HTTP, when set, is the HTTP API served instead of API (deploy/http-api.yaml).
+	HTTP *HTTPSettings
 	// Groups are the user pool's groups with their roles' ARNs.
 	Groups []userpool.Group
 	// AuthorizerEnv and BackendEnv are the functions' literal environment

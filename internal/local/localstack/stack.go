@@ -57,10 +57,12 @@ var ErrPortInUse = errors.New("address already in use")
 type Stack struct {
 	// URL is the stage's base URL, http://127.0.0.1:port/<stage>, as the
 	// template's ApiUrl output is for a deployment.
-	URL      string
-	Gateway  *apigw.Gateway
-	Issuer   *Issuer
-	Settings Settings
+	URL     string
+	Gateway *apigw.Gateway
+	// HTTPGateway serves instead of Gateway when Settings.HTTP is set.
+	HTTPGateway *apigw.HTTPGateway
+	Issuer      *Issuer
+	Settings    Settings
 	// JWKSURL is the authorizer's JWKS_URL; MotoURL is moto_server's.
 	JWKSURL string
 	MotoURL string
@@ -78,7 +80,10 @@ func StartStack(ctx context.Context, o StackOptions) (*Stack, error) {
 	}
 	gwCfg := o.Settings.API.Config
 	gwCfg.APIID = strings.ToLower(rand.Text()[:10])
-	if err := gwCfg.Validate(); err != nil {
+	stage := "/" + gwCfg.Stage
+	if h := o.Settings.HTTP; h != nil {
+		stage = h.stagePath()
+	} else if err := gwCfg.Validate(); err != nil {
 		return nil, fmt.Errorf("stack: %s: %w", o.Settings.Source, err)
 	}
 	// The quick checks first, so a busy port or a missing tool is reported
@@ -96,7 +101,7 @@ func StartStack(ctx context.Context, o StackOptions) (*Stack, error) {
 		}
 		return nil, fmt.Errorf("stack: listen on %s: %w", o.Addr, err)
 	}
-	s := &Stack{URL: "http://" + l.Addr().String() + "/" + gwCfg.Stage, Issuer: o.Issuer, Settings: o.Settings}
+	s := &Stack{URL: "http://" + l.Addr().String() + stage, Issuer: o.Issuer, Settings: o.Settings}
 	s.onClose(func() error { return l.Close() })
 	started := false
 	defer func() {
@@ -132,6 +137,13 @@ func StartStack(ctx context.Context, o StackOptions) (*Stack, error) {
 	stsURL := s.serve(s.sts, stsListener)
 
 	fnLog := newLockedWriter(o.FunctionLog)
+	if o.Settings.HTTP != nil {
+		if err := s.startHTTP(ctx, o, gwCfg.APIID, authzBin, backendBin, motoSrv, stsURL, jwksSrv.URL, fnLog, l); err != nil {
+			return nil, err
+		}
+		started = true
+		return s, nil
+	}
 	authz, err := rie.Start(ctx, rie.Options{
 		Bootstrap:    authzBin,
 		FunctionName: Deployment.StackName + "-authorizer",
@@ -316,10 +328,14 @@ func (p *prefixWriter) Write(b []byte) (int, error) {
 // the role of the second with X-Rolegate-Role.
 func (s *Stack) Welcome(w io.Writer, now time.Time) error {
 	api := s.Settings.API
-	fmt.Fprintf(w, "\nrolegate-local is up: API Gateway stage %q at %s\n", api.Config.Stage, s.URL)
-	fmt.Fprintf(w, "  settings   %s (authorizer cache TTL %s, throttling %s)\n", s.Settings.Source, api.Config.TTL, throttling(api.Config.Throttle))
-	for _, r := range api.Config.Routes {
-		fmt.Fprintf(w, "  route      %s\n", r)
+	if h := s.Settings.HTTP; h != nil {
+		s.welcomeHTTP(w, h)
+	} else {
+		fmt.Fprintf(w, "\nrolegate-local is up: API Gateway stage %q at %s\n", api.Config.Stage, s.URL)
+		fmt.Fprintf(w, "  settings   %s (authorizer cache TTL %s, throttling %s)\n", s.Settings.Source, api.Config.TTL, throttling(api.Config.Throttle))
+		for _, r := range api.Config.Routes {
+			fmt.Fprintf(w, "  route      %s\n", r)
+		}
 	}
 	for _, k := range api.Config.APIKeys {
 		note := ""
@@ -346,7 +362,7 @@ func (s *Stack) Welcome(w io.Writer, now time.Time) error {
 	}
 	fmt.Fprintf(w, "\nTry it (tokens live %s; more with `make token USER=carol GROUP=%s`):\n",
 		userpool.IDTokenLifetime, strings.Join(s.Settings.GroupNames(), ","))
-	url := s.URL + api.Config.Routes[0].Path
+	url := s.URL + s.Settings.firstPath()
 	for _, c := range s.welcomeCalls() {
 		tok, err := s.Settings.Token(s.Issuer, TokenRequest{User: c.user, Groups: c.groups}, now)
 		if err != nil {
