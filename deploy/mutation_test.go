@@ -393,8 +393,8 @@ var mutations = []mutation{
 	},
 	{
 		name: "REST backend told to trust JWT claims behind rolegate's authorizer",
-		old:  "          SESSION_TAGS: !Ref SessionTags\n",
-		new:  "          SESSION_TAGS: !Ref SessionTags\n          ROLE_SOURCE: jwt\n",
+		old:  "          SESSION_TAGS: \"true\"\n",
+		new:  "          SESSION_TAGS: \"true\"\n          ROLE_SOURCE: jwt\n",
 		want: []string{"backend-role-source"},
 	},
 	{
