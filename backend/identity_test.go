@@ -93,7 +93,7 @@ func TestReadIdentity(t *testing.T) {
 	}{
 		{"the authorizer's flat context is read", map[string]any{
 			"preferredRole": role, "roles": role, "sub": "s-1", "username": "alice", "principalId": "s-1", "groups": "g,h", "integrationLatency": 12.0,
-			"email": "alice@example.com",
+			"email": "alice@example.com", "userPoolId": "eu-west-1_Tenant2", // a key the backend does not read is ignored
 		}, Identity{Role: role, Roles: []string{role}, PreferredRole: role, Sub: "s-1", Username: "alice", Groups: []string{"g", "h"},
 			Email: "alice@example.com"}, nil},
 		{"a number for the email is refused", map[string]any{"preferredRole": role, "roles": role, "sub": "s-1", "email": 1.0},

@@ -93,21 +93,41 @@ func (c *checker) authorizerEnv(report reporter) {
 	for _, fn := range c.authFns {
 		f, _ := c.t.Resource(fn)
 		vars := env(f)
-		pool, ok := cfn.RefTarget(vars["USER_POOL_ID"])
+		pool, ok := listHead(vars["USER_POOL_ID"])
 		if !ok || !c.isType(pool, "AWS::Cognito::UserPool") {
-			report(fn, "USER_POOL_ID must be !Ref the user pool, got %s", show(vars["USER_POOL_ID"]))
+			report(fn, "USER_POOL_ID must start with !Ref the user pool, got %s", show(vars["USER_POOL_ID"]))
 			continue
 		}
-		client, ok := cfn.RefTarget(vars["APP_CLIENT_IDS"])
+		client, ok := listHead(vars["APP_CLIENT_IDS"])
 		cr, found := c.t.Resource(client)
 		if !ok || !found || cr.Type != "AWS::Cognito::UserPoolClient" {
-			report(fn, "APP_CLIENT_IDS must be !Ref an app client, got %s", show(vars["APP_CLIENT_IDS"]))
+			report(fn, "APP_CLIENT_IDS must start with !Ref an app client, got %s", show(vars["APP_CLIENT_IDS"]))
 			continue
 		}
 		if p, _ := cfn.RefTarget(cr.Properties["UserPoolId"]); p != pool {
 			report(fn, "app client %s belongs to %s, not USER_POOL_ID's %s", client, p, pool)
 		}
 	}
+}
+
+// listHead returns what the first item of a comma-separated list refers to: v's target when v is a !Ref, the first
+// item's of a !Join [",", [...]], and the same one through both branches of an !If.
+func listHead(v any) (string, bool) {
+	if r, ok := cfn.RefTarget(v); ok {
+		return r, true
+	}
+	m, _ := v.(map[string]any)
+	if f := cfn.List(m["Fn::If"]); len(m) == 1 && len(f) == 3 {
+		a, okA := listHead(f[1])
+		b, okB := listHead(f[2])
+		return a, okA && okB && a == b
+	}
+	if f := cfn.List(m["Fn::Join"]); len(m) == 1 && len(f) == 2 && f[0] == "," {
+		if items := cfn.List(f[1]); len(items) > 0 {
+			return listHead(items[0])
+		}
+	}
+	return "", false
 }
 
 // watched are the EMF metrics an operator must hear about: the metric, the

@@ -170,8 +170,14 @@ var mutations = []mutation{
 	},
 	{
 		name: "authorizer environment naming the pool as the client",
-		old:  "APP_CLIENT_IDS: !Ref UserPoolClient",
-		new:  "APP_CLIENT_IDS: !Ref UserPool",
+		old:  "!Ref UserPoolClient, !Ref ExtraAppClientIds]], !Ref UserPoolClient]",
+		new:  "!Ref UserPoolClient, !Ref ExtraAppClientIds]], !Ref UserPool]",
+		want: []string{"authorizer-environment"},
+	},
+	{
+		name: "authorizer environment listing the existing pools before this stack's",
+		old:  "!Join [\",\", [!Ref UserPool, !Ref ExtraUserPoolIds]]",
+		new:  "!Join [\",\", [!Ref ExtraUserPoolIds, !Ref UserPool]]",
 		want: []string{"authorizer-environment"},
 	},
 
@@ -433,8 +439,8 @@ var mutations = []mutation{
 	// Issue 12: metrics and alarms
 	{
 		name: "authorizer without METRICS_NAMESPACE",
-		old:  "          APP_CLIENT_IDS: !Ref UserPoolClient\n          METRICS_NAMESPACE: !Ref MetricsNamespace\n",
-		new:  "          APP_CLIENT_IDS: !Ref UserPoolClient\n",
+		old:  "          JWKS_URL: !Ref JwksUrls\n          METRICS_NAMESPACE: !Ref MetricsNamespace\n",
+		new:  "          JWKS_URL: !Ref JwksUrls\n",
 		want: []string{"function-metrics-namespace", "alarms"},
 	},
 	{

@@ -60,7 +60,7 @@ var rules = []Rule{
 	{"function-runtime", "provided.al2023, arm64, handler bootstrap, 128 MB, timeout 1..10s, a role of this template, X-Ray tracing Active", (*checker).functionRuntime},
 	{"function-memory-limit", "GOMEMLIMIT is set in MiB to 80..90% of MemorySize, so the Go heap collects before Lambda kills the function", (*checker).memoryLimit},
 	{"function-metrics-namespace", "every function has METRICS_NAMESPACE, the namespace the alarms watch", (*checker).metricsNamespace},
-	{"authorizer-environment", "the authorizer's USER_POOL_ID and APP_CLIENT_IDS name this template's pool and one of its clients", (*checker).authorizerEnv},
+	{"authorizer-environment", "the authorizer's USER_POOL_ID and APP_CLIENT_IDS name this template's pool and one of its clients first (existing pools and clients may follow)", (*checker).authorizerEnv},
 	{"dashboard", "the dashboard's body is JSON once its ${} are substituted, and shows decisions, cache hits, AssumeRole calls and latency", (*checker).dashboard},
 	{"alarms", "alarms watch authorizer errors, unauthorized bursts and backend STS errors and throttling in the functions' namespace, notifying AlarmTopicArn when set", (*checker).alarms},
 }
