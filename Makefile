@@ -7,7 +7,8 @@ GO          ?= go
 # the code is unchanged and stays correct, which make test checks.
 export GOEXPERIMENT ?= jsonv2
 
-RIE_VERSION  := v0.0.0-20261030222936-bef5c4ba774d
+# RIE_VERSION, CFN_LINT_VERSION, CFNGUARD_PKG: the tool versions, written once.
+include internal/local/proc/pins.mk
 STATICCHECK  := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
 FUNCTIONS    := authorizer backend
@@ -31,15 +32,17 @@ build/%.zip: build/%/bootstrap
 
 FORCE:
 
-tools: ## install aws-lambda-rie if missing, check for moto_server (make test also needs cfn-lint)
-	@command -v aws-lambda-rie >/dev/null 2>&1 || test -x "$$($(GO) env GOPATH)/bin/aws-lambda-rie" || \
+# What make run needs, looked for where the stack looks (PATH, then go env
+# GOBIN and GOPATH's bin): aws-lambda-rie, installed if missing, and moto_server.
+tools: ## install aws-lambda-rie if missing, check for moto_server (all make run needs)
+	@command -v aws-lambda-rie >/dev/null 2>&1 || test -x "$$($(GO) env GOBIN)/aws-lambda-rie" || \
+		test -x "$$($(GO) env GOPATH | cut -d: -f1)/bin/aws-lambda-rie" || \
 		(echo "install aws-lambda-rie $(RIE_VERSION)" && \
 		 $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION))
-	@command -v moto_server >/dev/null 2>&1 || (echo 'moto_server missing: pip install "moto[server]"' && exit 1)
-	@$(MAKE) --no-print-directory guard-tools || echo "tools: cfn-guard not installed; make cfn-lint and make test need it (make guard-tools)"
+	@command -v moto_server >/dev/null 2>&1 || { echo 'tools: moto_server missing: pip install "moto[server]"' >&2; exit 1; }
 
-test: tools ## run every test (unit, RIE, moto, CloudFormation checks, end to end)
-	@command -v cfn-lint >/dev/null 2>&1 || (echo 'cfn-lint missing: pip install "cfn-lint==1.51.0"' && exit 1)
+test: tools guard-tools ## run every test (unit, RIE, moto, CloudFormation checks, end to end); also needs cfn-lint and npm
+	@command -v cfn-lint >/dev/null 2>&1 || { echo 'test: cfn-lint missing: pip install "cfn-lint==$(CFN_LINT_VERSION)"' >&2; exit 1; }
 	$(GO) test -count=1 ./...
 	@echo "the token path again on the classic encoding/json implementation"
 	GOEXPERIMENT= $(GO) test -count=1 ./authorizer/

@@ -34,7 +34,7 @@ PACKAGED  := build/packaged.yaml
 
 # cfn-guard 3.1 and the AWS Control Tower proactive controls, from npm into a
 # git-ignored directory of the project (make guard-tools).
-CFNGUARD_PKG := @cdklabs/cdk-validator-cfnguard@0.0.62
+# CFNGUARD_PKG is pinned in internal/local/proc/pins.mk (the Makefile includes it).
 GUARD_DIR    := .tools/node_modules/@cdklabs/cdk-validator-cfnguard
 
 AWS_CMD = $(AWS)$(if $(REGION), --region $(REGION))
@@ -170,7 +170,7 @@ guard-tools: ## install cfn-guard and the Control Tower rules into .tools/ (npm)
 		$(NPM) install --prefix .tools --no-audit --no-fund --silent $(CFNGUARD_PKG); }
 
 cfn-lint: guard-tools ## cfn-lint (informational rules on) on the source and packaged templates (REST and HTTP API), the project rules, the Control Tower controls
-	@command -v cfn-lint >/dev/null 2>&1 || { echo 'cfn-lint: not installed: pip install "cfn-lint==1.51.0"' >&2; exit 1; }
+	@command -v cfn-lint >/dev/null 2>&1 || { echo 'cfn-lint: not installed: pip install "cfn-lint==$(CFN_LINT_VERSION)"' >&2; exit 1; }
 	@mkdir -p build
 	@echo "cfn-lint: project rules and Control Tower controls (cfn-guard, the table in docs/deploy.md); packaged form written offline"
 	$(GO) run ./cmd/rolegate-check -template $(TEMPLATE) -packaged build/packaged-offline.yaml -guard $(GUARD_DIR) -controls docs/deploy.md
