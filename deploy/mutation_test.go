@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/rolegate/rolegate/internal/cfn"
-	"github.com/rolegate/rolegate/internal/testkit/testenv"
+	"github.com/rolegate/rolegate/internal/local/proc"
 )
 
 // mutation plants one mistake in template.yaml by replacing old, which must
@@ -525,7 +525,7 @@ func checkMutations(t *testing.T, file, clean string, mutations []mutation) {
 		}
 	}
 	linted := false
-	if _, err := testenv.LookPath("cfn-lint"); (err == nil || !testing.Short()) && len(files) > 0 {
+	if _, err := proc.Find(proc.CfnLint); (err == nil || !testing.Short()) && len(files) > 0 {
 		for file, findings := range cfnLint(t, slices.Sorted(mapsKeys(files))...) {
 			for _, f := range findings {
 				got[files[file]] = append(got[files[file]], f.Rule.Id+" "+f.String())

@@ -131,7 +131,7 @@ func runCmd(args []string) error {
 	}
 	defer motoLog.Close()
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := notifyStop(context.Background())
 	defer stop()
 	fmt.Fprintf(os.Stderr, "rolegate-local: building the functions and starting moto_server (%s)...\n", settings.Source)
 	stack, err := localstack.StartStack(ctx, localstack.StackOptions{
@@ -245,7 +245,7 @@ func loadtestCmd(args []string) error {
 	}
 	defer logFile.Close()
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := notifyStop(context.Background())
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
@@ -286,4 +286,12 @@ func envPort(def int) (int, error) {
 		return 0, envvar.Invalid("PORT", v, "a port number, 1 to 65535")
 	}
 	return n, nil
+}
+
+// notifyStop returns ctx cancelled on Ctrl-C, SIGTERM or SIGHUP (the terminal
+// closed), so that every way a person ends the command stops the stack and its
+// children. (Were the command killed outright, its children's parent-death
+// signal stops them: proc.Start.)
+func notifyStop(ctx context.Context) (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 }

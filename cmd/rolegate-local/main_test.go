@@ -1,9 +1,12 @@
 package main
 
 import (
+	"context"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 func TestClaimFlags(t *testing.T) {
@@ -46,5 +49,22 @@ func TestRunRefusesABadPort(t *testing.T) {
 		if err := runCmd(nil); err == nil || !strings.Contains(err.Error(), `PORT="`+v+`"`) {
 			t.Errorf("PORT=%q: err = %v, want one naming PORT", v, err)
 		}
+	}
+}
+
+// TestHangUpStops: closing the terminal (SIGHUP) stops the stack as Ctrl-C does. Without SIGHUP among the
+// signals, its default action kills this test binary.
+func TestHangUpStops(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGHUP, syscall.SIGINT, syscall.SIGTERM} {
+		ctx, stop := notifyStop(context.Background())
+		if err := syscall.Kill(syscall.Getpid(), sig); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(10 * time.Second):
+			t.Errorf("%v did not stop the command", sig)
+		}
+		stop()
 	}
 }

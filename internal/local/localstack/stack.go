@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/rolegate/rolegate/internal/local/proc"
 	"github.com/rolegate/rolegate/internal/local/userpool"
 
 	"github.com/rolegate/rolegate/internal/arn"
@@ -87,19 +88,19 @@ func StartStack(ctx context.Context, o StackOptions) (*Stack, error) {
 		return nil, fmt.Errorf("stack: %s: %w", o.Settings.Source, err)
 	}
 	// The quick checks first, so a busy port or a missing tool is reported
-	// before a minute of building.
-	if _, err := rie.Path(); err != nil {
-		return nil, err
-	}
-	if _, err := moto.Path(); err != nil {
-		return nil, err
-	}
+	// before a minute of building: the port, which needs no tool, then the tools.
 	l, err := net.Listen("tcp", o.Addr)
 	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {
 			return nil, fmt.Errorf("%s: %w", o.Addr, ErrPortInUse)
 		}
 		return nil, fmt.Errorf("stack: listen on %s: %w", o.Addr, err)
+	}
+	for _, t := range []proc.Tool{proc.RIE, proc.Moto} {
+		if _, err := proc.Find(t); err != nil {
+			l.Close()
+			return nil, err
+		}
 	}
 	s := &Stack{URL: "http://" + l.Addr().String() + stage, Issuer: o.Issuer, Settings: o.Settings}
 	s.onClose(func() error { return l.Close() })

@@ -17,8 +17,7 @@ import (
 	"time"
 
 	"github.com/rolegate/rolegate/internal/local/apigw"
-	"github.com/rolegate/rolegate/internal/local/moto"
-	"github.com/rolegate/rolegate/internal/local/rie"
+	"github.com/rolegate/rolegate/internal/local/proc"
 	"github.com/rolegate/rolegate/internal/testkit/testenv"
 )
 
@@ -37,7 +36,7 @@ func mustGet(t *testing.T, u string) []byte {
 }
 
 func TestStartStackReportsABusyPortBeforeBuilding(t *testing.T) {
-	testenv.MustHave(t, "aws-lambda-rie") // checked before the port
+	// The port is checked before the tools, so this needs none: it runs under -short on a bare machine.
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +56,7 @@ func TestStartStackWithoutMotoSaysWhatToInstall(t *testing.T) {
 	testenv.MustHave(t, "aws-lambda-rie")
 	// A PATH with the emulator and go, but no moto_server.
 	dir := t.TempDir()
-	riePath, err := rie.Path()
+	riePath, err := proc.Find(proc.RIE)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,8 +75,8 @@ func TestStartStackWithoutMotoSaysWhatToInstall(t *testing.T) {
 	_, err = StartStack(context.Background(), StackOptions{
 		Addr: "127.0.0.1:0", Settings: DefaultSettings(), Issuer: iss, BuildDir: buildDir,
 	})
-	if !errors.Is(err, moto.ErrNotInstalled) || !strings.Contains(err.Error(), "moto[server]") {
-		t.Fatalf("err = %v, want moto.ErrNotInstalled", err)
+	if !errors.Is(err, proc.ErrNotInstalled) || !strings.Contains(err.Error(), proc.Moto.Install()) {
+		t.Fatalf("err = %v, want proc.ErrNotInstalled naming moto_server's install", err)
 	}
 	if built, _ := filepath.Glob(filepath.Join(buildDir, "*", "bootstrap")); len(built) > 0 {
 		t.Errorf("built %v before saying moto_server is missing", built)

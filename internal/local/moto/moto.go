@@ -7,21 +7,16 @@ package moto
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"strconv"
-	"sync"
-	"syscall"
 	"time"
-)
 
-// ErrNotInstalled reports that moto_server could not be found.
-var ErrNotInstalled = errors.New(`moto_server not found; install it with: pip install "moto[server]"`)
+	"github.com/rolegate/rolegate/internal/local/proc"
+)
 
 // AccountID is the account moto reports for every caller.
 const AccountID = "123456789012"
@@ -34,92 +29,50 @@ type Server struct {
 	// URL is the server's base URL, http://127.0.0.1:port.
 	URL string
 
-	cmd  *exec.Cmd
-	done chan struct{}
-	once sync.Once
-}
-
-// Path finds moto_server on PATH.
-func Path() (string, error) {
-	p, err := exec.LookPath("moto_server")
-	if err != nil {
-		return "", ErrNotInstalled
-	}
-	return p, nil
+	p *proc.Process
 }
 
 // Start runs moto_server on a free loopback port and waits until it answers.
 // Its output goes to log (nil discards it).
 func Start(ctx context.Context, log io.Writer) (*Server, error) {
-	bin, err := Path()
+	bin, err := proc.Find(proc.Moto)
 	if err != nil {
 		return nil, err
 	}
 	if log == nil {
 		log = io.Discard
 	}
-	var lastErr error
-	// A free port found by listening may be taken before moto binds it;
-	// such a start is retried on another port.
-	for attempt := 0; attempt < 3; attempt++ {
-		s, err := start(ctx, bin, log)
-		if err == nil {
-			return s, nil
-		}
-		lastErr = err
-		if ctx.Err() != nil {
-			break
-		}
-	}
-	return nil, lastErr
+	return proc.Retry(ctx, func() (*Server, error) { return start(ctx, bin, log) })
 }
 
 func start(ctx context.Context, bin string, log io.Writer) (*Server, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	ports, err := proc.FreePorts(1)
 	if err != nil {
-		return nil, fmt.Errorf("moto: free port: %w", err)
+		return nil, fmt.Errorf("moto: %w", err)
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-
-	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
+	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(ports[0]))
 	cmd.Stdout = log
 	cmd.Stderr = log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("moto: start: %w", err)
+	p, err := proc.Start(cmd)
+	if err != nil {
+		return nil, fmt.Errorf("moto: %w", err)
 	}
-	s := &Server{URL: "http://127.0.0.1:" + strconv.Itoa(port), cmd: cmd, done: make(chan struct{})}
-	go func() { _ = cmd.Wait(); close(s.done) }()
-	if err := s.waitReady(ctx); err != nil {
-		s.Close()
-		return nil, err
+	s := &Server{URL: "http://127.0.0.1:" + strconv.Itoa(ports[0]), p: p}
+	client := &http.Client{Timeout: time.Second}
+	ready := func() bool {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/moto-api/", nil)
+		resp, err := client.Do(req)
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}
+	if err := p.WaitReady(ctx, 30*time.Second, ready); err != nil {
+		p.Stop()
+		return nil, fmt.Errorf("moto: %w", err)
 	}
 	return s, nil
-}
-
-func (s *Server) waitReady(ctx context.Context) error {
-	client := &http.Client{Timeout: time.Second}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/moto-api/", nil)
-		if resp, err := client.Do(req); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		select {
-		case <-s.done:
-			return errors.New("moto: moto_server exited before answering (is the port free?)")
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			return errors.New("moto: moto_server did not answer within 30s")
-		}
-	}
 }
 
 // Env returns the environment an AWS SDK client (or a Lambda bootstrap) needs
@@ -151,15 +104,6 @@ func Authorization(service string) string {
 
 // Close stops the server.
 func (s *Server) Close() error {
-	s.once.Do(func() {
-		pgid := s.cmd.Process.Pid
-		_ = syscall.Kill(-pgid, syscall.SIGTERM)
-		select {
-		case <-s.done:
-		case <-time.After(3 * time.Second):
-			_ = syscall.Kill(-pgid, syscall.SIGKILL)
-			<-s.done
-		}
-	})
+	s.p.Stop()
 	return nil
 }

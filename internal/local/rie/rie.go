@@ -22,50 +22,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/rolegate/rolegate/internal/local/proc"
 )
 
-// InstallHint is the command that installs the emulator at the version the
-// project pins.
-const InstallHint = "go install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d"
-
-// ErrNotInstalled reports that aws-lambda-rie could not be found.
-var ErrNotInstalled = errors.New("aws-lambda-rie not found; install it with: " + InstallHint)
-
 const invokePath = "/2015-03-31/functions/function/invocations"
-
-// Path finds aws-lambda-rie on PATH, in $GOBIN or in $(go env GOPATH)/bin.
-func Path() (string, error) {
-	if p, err := exec.LookPath("aws-lambda-rie"); err == nil {
-		return p, nil
-	}
-	var dirs []string
-	if d := os.Getenv("GOBIN"); d != "" {
-		dirs = append(dirs, d)
-	}
-	if out, err := exec.Command("go", "env", "GOBIN", "GOPATH").Output(); err == nil {
-		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-		if len(lines) == 2 {
-			if lines[0] != "" {
-				dirs = append(dirs, lines[0])
-			}
-			for _, gp := range filepath.SplitList(lines[1]) {
-				dirs = append(dirs, filepath.Join(gp, "bin"))
-			}
-		}
-	}
-	if home, err := os.UserHomeDir(); err == nil {
-		dirs = append(dirs, filepath.Join(home, "go", "bin"))
-	}
-	for _, d := range dirs {
-		p := filepath.Join(d, "aws-lambda-rie")
-		if fi, err := os.Stat(p); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
-			return p, nil
-		}
-	}
-	return "", ErrNotInstalled
-}
 
 // Build compiles the Go main package pkg (for example "./cmd/authorizer",
 // resolved from the module root) for the host OS and architecture, the way
@@ -123,16 +85,14 @@ type Function struct {
 	URL string
 
 	client *http.Client
-	cmd    *exec.Cmd
-	done   chan struct{}
+	p      *proc.Process
 	mu     sync.Mutex // RIE serves one invocation at a time
-	once   sync.Once
 }
 
 // Start runs o.Bootstrap under aws-lambda-rie on two free loopback ports and
 // waits until the emulator answers.
 func Start(ctx context.Context, o Options) (*Function, error) {
-	bin, err := Path()
+	bin, err := proc.Find(proc.RIE)
 	if err != nil {
 		return nil, err
 	}
@@ -145,30 +105,16 @@ func Start(ctx context.Context, o Options) (*Function, error) {
 	if o.Timeout <= 0 {
 		o.Timeout = 10 * time.Second
 	}
-	log := o.Log
-	if log == nil {
-		log = io.Discard
+	if o.Log == nil {
+		o.Log = io.Discard
 	}
-	var lastErr error
-	// Free ports are found by listening and closing; another process may take
-	// one in between, so a start that loses that race is retried.
-	for attempt := 0; attempt < 3; attempt++ {
-		f, err := start(ctx, bin, o, log)
-		if err == nil {
-			return f, nil
-		}
-		lastErr = err
-		if ctx.Err() != nil {
-			break
-		}
-	}
-	return nil, lastErr
+	return proc.Retry(ctx, func() (*Function, error) { return start(ctx, bin, o) })
 }
 
-func start(ctx context.Context, bin string, o Options, log io.Writer) (*Function, error) {
-	ports, err := freePorts(2)
+func start(ctx context.Context, bin string, o Options) (*Function, error) {
+	ports, err := proc.FreePorts(2)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("rie: %w", err)
 	}
 	emu := "127.0.0.1:" + strconv.Itoa(ports[0])
 	api := "127.0.0.1:" + strconv.Itoa(ports[1])
@@ -184,46 +130,24 @@ func start(ctx context.Context, bin string, o Options, log io.Writer) (*Function
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128",
 	)
 	cmd.Env = append(cmd.Env, o.Env...)
-	cmd.Stdout = log
-	cmd.Stderr = log
-	// Its own process group, so Close stops the function RIE started too.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("rie: start: %w", err)
+	cmd.Stdout = o.Log
+	cmd.Stderr = o.Log
+	p, err := proc.Start(cmd)
+	if err != nil {
+		return nil, fmt.Errorf("rie: %w", err)
 	}
-	f := &Function{
-		URL:    "http://" + emu,
-		client: &http.Client{Timeout: o.Timeout + 5*time.Second},
-		cmd:    cmd,
-		done:   make(chan struct{}),
-	}
-	go func() { _ = cmd.Wait(); close(f.done) }()
-	if err := f.waitReady(ctx, emu); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return f, nil
-}
-
-func (f *Function) waitReady(ctx context.Context, addr string) error {
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+	listening := func() bool {
+		c, err := net.DialTimeout("tcp", emu, 200*time.Millisecond)
 		if err == nil {
 			c.Close()
-			return nil
 		}
-		select {
-		case <-f.done:
-			return fmt.Errorf("rie: emulator exited before listening on %s", addr)
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("rie: emulator not listening on %s after 15s", addr)
-		}
+		return err == nil
 	}
+	if err := p.WaitReady(ctx, 15*time.Second, listening); err != nil {
+		p.Stop()
+		return nil, fmt.Errorf("rie: %w", err)
+	}
+	return &Function{URL: "http://" + emu, client: &http.Client{Timeout: o.Timeout + 5*time.Second}, p: p}, nil
 }
 
 // Invoke sends payload to the function, as Lambda's Invoke API does, and
@@ -254,16 +178,7 @@ func (f *Function) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 
 // Close stops the emulator and the function it runs.
 func (f *Function) Close() error {
-	f.once.Do(func() {
-		pgid := f.cmd.Process.Pid
-		_ = syscall.Kill(-pgid, syscall.SIGTERM)
-		select {
-		case <-f.done:
-		case <-time.After(3 * time.Second):
-			_ = syscall.Kill(-pgid, syscall.SIGKILL)
-			<-f.done
-		}
-	})
+	f.p.Stop()
 	return nil
 }
 
@@ -278,23 +193,4 @@ func ParseError(body []byte) (msg string, isErr bool) {
 		return "", false
 	}
 	return *e.ErrorMessage, true
-}
-
-func freePorts(n int) ([]int, error) {
-	ports := make([]int, 0, n)
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			l.Close()
-		}
-	}()
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("rie: free port: %w", err)
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
 }
