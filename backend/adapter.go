@@ -32,6 +32,10 @@ type Request struct {
 	RequestID string
 	// authorizer is the raw authorizer output the Identity is read from.
 	authorizer map[string]any
+	// claims are a JWT authorizer's claims, read instead with ROLE_SOURCE=jwt;
+	// claimStrings says they came as an HTTP API passes them, as strings.
+	claims       map[string]any
+	claimStrings bool
 }
 
 // Response is a route's answer. A nil Response with a nil error is a 204.
@@ -114,6 +118,7 @@ func requestFromProxy(ev events.APIGatewayProxyRequest) (*Request, error) {
 		Header: http.Header{}, Query: url.Values{}, RequestID: ev.RequestContext.RequestID,
 		authorizer: ev.RequestContext.Authorizer,
 	}
+	req.claims, _ = ev.RequestContext.Authorizer["claims"].(map[string]any)
 	for k, vs := range ev.MultiValueHeaders {
 		req.Header[http.CanonicalHeaderKey(k)] = append(req.Header[http.CanonicalHeaderKey(k)], vs...)
 	}

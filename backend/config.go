@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/rolegate/rolegate/internal/arn"
+	"github.com/rolegate/rolegate/internal/cognito"
 	"github.com/rolegate/rolegate/internal/emf"
 	"github.com/rolegate/rolegate/internal/envvar"
 )
@@ -53,10 +54,15 @@ type Config struct {
 	// MetricsNamespace is the CloudWatch namespace of the request metrics.
 	// Empty means emf.DefaultNamespace.
 	MetricsNamespace string
+	// RoleSource is what the caller's roles are read from: RoleSourceRolegate
+	// (empty means it) or RoleSourceJWT, which needs UserPoolIDs.
+	RoleSource string
+	// UserPoolIDs are the pools whose issuers a JWT's iss must name (USER_POOL_ID).
+	UserPoolIDs []string
 }
 
 // ConfigFromEnv reads ALLOWED_ROLE_ARNS, SOURCE_IDENTITY, SESSION_TAGS,
-// SESSION_DURATION and METRICS_NAMESPACE through getenv (os.Getenv in main)
+// SESSION_DURATION, METRICS_NAMESPACE, ROLE_SOURCE and USER_POOL_ID through getenv (os.Getenv in main)
 // and validates the result, reporting every problem at once. An empty
 // variable counts as unset, so a template can always pass them all.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
@@ -84,6 +90,12 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		c.SessionDuration = d
 	}
 	c.MetricsNamespace = strings.TrimSpace(getenv("METRICS_NAMESPACE"))
+	c.RoleSource = strings.TrimSpace(getenv("ROLE_SOURCE"))
+	for p := range strings.SplitSeq(getenv("USER_POOL_ID"), ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			c.UserPoolIDs = append(c.UserPoolIDs, p)
+		}
+	}
 	if err := errors.Join(append(errs, c.Validate())...); err != nil {
 		return Config{}, err
 	}
@@ -105,6 +117,23 @@ func (c Config) Validate() error {
 	}
 	if c.MaxSessions < 0 {
 		errs = append(errs, envvar.Invalid("MaxSessions", strconv.Itoa(c.MaxSessions), "0 (default) or more"))
+	}
+	switch c.RoleSource {
+	case "", RoleSourceRolegate:
+	case RoleSourceJWT:
+		if len(c.UserPoolIDs) == 0 {
+			errs = append(errs, envvar.Required("USER_POOL_ID", "the pools whose tokens ROLE_SOURCE=jwt trusts"))
+		}
+	case "cognito":
+		// The Cognito user-pool authorizer's claims are documented nowhere (docs/migrating.md).
+		errs = append(errs, envvar.Invalid("ROLE_SOURCE", c.RoleSource, "rolegate or jwt: the Cognito user-pool authorizer's claim format is undocumented, so it is not supported"))
+	default:
+		errs = append(errs, envvar.Invalid("ROLE_SOURCE", c.RoleSource, "rolegate or jwt"))
+	}
+	for _, p := range c.UserPoolIDs {
+		if !cognito.ValidPoolID(p) {
+			errs = append(errs, envvar.Invalid("USER_POOL_ID", p, "comma-separated <region>_<id>, e.g. us-east-1_AbCdEf123"))
+		}
 	}
 	if ns := c.MetricsNamespace; ns != "" && !emf.ValidNamespace(ns) {
 		errs = append(errs, envvar.Invalid("METRICS_NAMESPACE", ns, emf.NamespaceRule))

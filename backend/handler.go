@@ -18,6 +18,7 @@ import (
 	gocache "github.com/patrickmn/go-cache"
 
 	"github.com/rolegate/rolegate/internal/arn"
+	"github.com/rolegate/rolegate/internal/cognito"
 	"github.com/rolegate/rolegate/internal/emf"
 )
 
@@ -29,6 +30,7 @@ const deadlineReserve = 500 * time.Millisecond
 // among them. Build it with [New]. Safe for concurrent use.
 type Handler struct {
 	cfg       Config
+	issuers   []string // of cfg.UserPoolIDs, trusted in iss with ROLE_SOURCE=jwt
 	allow     allowlist
 	base      aws.Config
 	sts       AssumeRoleAPI
@@ -62,6 +64,9 @@ func New(cfg Config, base aws.Config, client AssumeRoleAPI, opts ...Option) (*Ha
 	cfg.MaxSessions = cmp.Or(cfg.MaxSessions, DefaultMaxSessions)
 	cfg.MetricsNamespace = cmp.Or(cfg.MetricsNamespace, emf.DefaultNamespace)
 	h := &Handler{cfg: cfg, base: base, sts: client, now: time.Now, log: slog.Default()}
+	for _, p := range cfg.UserPoolIDs {
+		h.issuers = append(h.issuers, cognito.Issuer(p), cognito.UpdatedIssuer(p))
+	}
 	for _, p := range cfg.AllowedRoleARNs {
 		pat, _ := compilePattern(p) // Validate has vetted them
 		h.allow = append(h.allow, pat)
@@ -97,6 +102,13 @@ type Whoami struct {
 // means no user work may run, and the Config is the zero value, with no
 // credentials, the execution role's least of all.
 func (h *Handler) configFor(ctx context.Context, req *Request) (aws.Config, Identity, error) {
+	if h.cfg.RoleSource == RoleSourceJWT { // only the claims; never a rolegate-style context
+		ctx, err := claimsContext(req, h.issuers)
+		if err != nil {
+			return aws.Config{}, Identity{}, err
+		}
+		req.authorizer = ctx
+	}
 	id, role, err := readIdentity(req)
 	switch {
 	case err != nil:

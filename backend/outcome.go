@@ -29,6 +29,8 @@ var (
 	errNoUser         = &rejection{http.StatusForbidden, "forbidden", "no_user", "no user in authorizer context"}
 	errBadContext     = &rejection{http.StatusForbidden, "forbidden", "bad_context", "malformed authorizer context"}
 	errBadRole        = &rejection{http.StatusForbidden, "forbidden", "bad_role", "role is not an IAM role ARN"}
+	errNotIDToken     = &rejection{http.StatusForbidden, "forbidden", "wrong_token_use", "not an ID token"}
+	errWrongIssuer    = &rejection{http.StatusForbidden, "forbidden", "wrong_issuer", "token from an issuer this API does not trust"}
 	errChooseRole     = &rejection{http.StatusForbidden, "forbidden", "choose_role", "choose one of your roles with " + RoleHeader}
 	errNotYourRole    = &rejection{http.StatusForbidden, "forbidden", "not_your_role", RoleHeader + " names none of your roles"}
 	errAmbiguousRole  = &rejection{http.StatusForbidden, "forbidden", "ambiguous_role", RoleHeader + " names more than one of your roles: send its ARN"}

@@ -62,6 +62,7 @@ func main() {
 		"allowedRoleArns", cfg.AllowedRoleARNs, // empty: the function's own account
 		"sourceIdentity", !cfg.DisableSourceIdentity,
 		"sessionTags", !cfg.DisableSessionTags,
-		"dataBucket", os.Getenv("DATA_BUCKET"))
-	lambda.Start(h.Proxy(routes...))
+		"dataBucket", os.Getenv("DATA_BUCKET"),
+		"roleSource", cfg.RoleSource)
+	lambda.Start(h.ProxyEvent(routes...))
 }

@@ -73,7 +73,6 @@ func startTestStack(t *testing.T, edits ...func(*Settings)) testStack {
 	if testing.Short() {
 		t.Skip("end to end: builds and runs the real functions")
 	}
-	authzBin, backendBin := buildBootstraps(t)
 	settings, err := LoadSettings("../../../deploy/template.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -81,6 +80,13 @@ func startTestStack(t *testing.T, edits ...func(*Settings)) testStack {
 	for _, edit := range edits {
 		edit(&settings)
 	}
+	return startStackWith(t, settings)
+}
+
+// startStackWith starts the whole stack with settings, as startTestStack does.
+func startStackWith(t *testing.T, settings Settings) testStack {
+	t.Helper()
+	authzBin, backendBin := buildBootstraps(t)
 	iss := newIssuer(t)
 	logs := &syncbuf.Buffer{}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
