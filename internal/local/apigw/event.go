@@ -89,7 +89,7 @@ type request struct {
 	authz  map[string]any
 	apiKey apiKeyUse
 	// methodArn is the request's execute-api ARN; resource is the resource
-	// policy's decision for it (Allow without a policy).
+	// policy's decision for it, when the API has one.
 	methodArn string
 	resource  Decision
 	id        string

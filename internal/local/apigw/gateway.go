@@ -259,12 +259,13 @@ func (g *Gateway) serveRoute(q request) reply {
 		return g.fail(errResponseTooLarge, q.id, "request_too_large")
 	}
 	q.methodArn = g.cfg.methodARN(r.Method, q.path).String()
-	q.resource = Allow // no resource policy: the method's own authorization decides
 	if g.policy != nil {
-		// Before any authorizer: an explicit Deny refuses outright.
-		if q.resource = g.policy.Evaluate(InvokeAction, q.methodArn); q.resource == ExplicitDeny ||
-			!q.route.Authorized && q.resource != Allow {
-			return g.fail(resourcePolicyDenied(q.methodArn, g.cfg.AccountID, q.resource == ExplicitDeny), q.id, "resource_policy_"+q.resource.String())
+		q.resource = g.policy.Evaluate(InvokeAction, q.methodArn)
+		// Before any authorizer an explicit Deny refuses; a method without
+		// one needs the policy's Allow.
+		if q.resource == ExplicitDeny || (!q.route.Authorized && q.resource != Allow) {
+			denied := resourcePolicyDenied(q.methodArn, g.cfg.AccountID, q.resource == ExplicitDeny)
+			return g.fail(denied, q.id, "resource_policy_"+q.resource.String())
 		}
 	}
 	authzState := "none"
@@ -276,10 +277,6 @@ func (g *Gateway) serveRoute(q request) reply {
 			return rep
 		}
 	}
-	timeout := q.route.Timeout
-	if timeout <= 0 {
-		timeout = g.cfg.IntegrationTimeout
-	}
 	if q.route.APIKeyRequired {
 		// After the authorizer: inferred, see docs/local.md.
 		k, ok := g.apiKeyFor(r.Header.Get("X-API-Key"))
@@ -289,6 +286,10 @@ func (g *Gateway) serveRoute(q request) reply {
 			return rep
 		}
 		q.apiKey = apiKeyUse{value: &k.Value, id: &k.ID}
+	}
+	timeout := q.route.Timeout
+	if timeout <= 0 {
+		timeout = g.cfg.IntegrationTimeout
 	}
 	rep := g.integrate(r.Context(), g.proxyEvent(q), q.id, firstAccept(r.Header), timeout)
 	rep.authz = authzState

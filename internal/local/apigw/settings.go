@@ -108,8 +108,8 @@ const (
 )
 
 // apiGatewayTypes is the one table of what the local gateway does with each
-// AWS::ApiGateway resource type and property CloudFormation documents
-// (AWS resource and property types reference, Amazon API Gateway).
+// AWS::ApiGateway resource type and property, as CloudFormation's resource
+// and property types reference documented them when it was written.
 // checkSettings applies it; a type or property missing from it is refused,
 // so a setting is never silently treated as absent.
 var apiGatewayTypes = map[string]resourceType{

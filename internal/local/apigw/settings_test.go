@@ -411,3 +411,23 @@ func TestStageVariablesReachTheEvent(t *testing.T) {
 		t.Errorf("stageVariables = %v", ev.StageVariables)
 	}
 }
+
+func TestEverySettingThatIsNotInertSaysWhy(t *testing.T) {
+	var walk func(where string, table map[string]setting)
+	walk = func(where string, table map[string]setting) {
+		for k, s := range table {
+			if s.sub != nil {
+				walk(where+"."+k, s.sub)
+			}
+			if s.byValue == nil && s.sub == nil && s.t >= Warned && s.why == "" {
+				t.Errorf("%s.%s is %s without a reason", where, k, s.t)
+			}
+		}
+	}
+	for typ, rt := range apiGatewayTypes {
+		if rt.props == nil && rt.t >= Warned && rt.why == "" {
+			t.Errorf("%s is %s without a reason", typ, rt.t)
+		}
+		walk(typ, rt.props)
+	}
+}
