@@ -15,7 +15,7 @@ var repoPath = regexp.MustCompile(`\b(?:docs|deploy|cmd|internal|testdata|author
 // TestNamedFilesExist: every file the template or the README names exists,
 // so neither sends a reader to a page that is not there.
 func TestNamedFilesExist(t *testing.T) {
-	for _, doc := range []string{"deploy/template.yaml", "README.md", "docs/deploy.md", "docs/operate.md"} {
+	for _, doc := range []string{"deploy/template.yaml", "deploy/http-api.yaml", "README.md", "docs/deploy.md", "docs/operate.md", "docs/front-doors.md"} {
 		b, err := os.ReadFile(filepath.Join("..", doc))
 		if err != nil {
 			t.Errorf("%s: %v", doc, err)
