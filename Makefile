@@ -78,8 +78,11 @@ build/rolegate-local: FORCE
 run: tools build/rolegate-local ## the whole system locally on 127.0.0.1:3000 (PORT overrides) until Ctrl-C; API=http [AUTHORIZER=jwt]: the HTTP API
 	exec build/rolegate-local run $(if $(API),-api $(API)) $(if $(AUTHORIZER),-authorizer $(AUTHORIZER))
 
-token: build/rolegate-local ## print an ID token for the running stack: make token USER=alice GROUP=admins [EXPIRED=1] [CLAIMS='k=v ...']
-	@build/rolegate-local token -user "$(USER)" -group "$(GROUP)" $(if $(filter 1 true yes,$(EXPIRED)),-expired) $(foreach c,$(CLAIMS),-claim '$(c)')
+# NAME, not USER: every shell sets USER, and a token for the login user is not
+# what anyone asked for.
+token: build/rolegate-local ## print an ID token for the running stack: make token NAME=alice GROUP=admins [EXPIRED=1] [CLAIMS='k=v ...']
+	@$(if $(NAME),,$(error NAME is required: make token NAME=alice GROUP=admins))
+	@build/rolegate-local token -user "$(NAME)" -group "$(GROUP)" $(if $(filter 1 true yes,$(EXPIRED)),-expired) $(foreach c,$(CLAIMS),-claim '$(c)')
 
 loadtest: tools build/rolegate-local ## N requests from M users through the local gateway: make loadtest N=1000 USERS=10 CONCURRENCY=10
 	build/rolegate-local loadtest -n $${N:-1000} -users $${USERS:-10} -concurrency $${CONCURRENCY:-10}

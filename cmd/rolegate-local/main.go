@@ -109,6 +109,13 @@ func runCmd(args []string) error {
 	if err != nil {
 		return err
 	}
+	// Before any file of the state is touched: a second stack on it would
+	// truncate the first one's logs and replace its builds.
+	lock, err := lockState(p.state)
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
 	settings, issuer, err := p.load()
 	switch {
 	case err != nil:
@@ -154,6 +161,9 @@ func runCmd(args []string) error {
 	if err := issuer.Save(p.state); err != nil {
 		return err
 	}
+	if err := noteRunning(lock, stack.URL); err != nil {
+		return err
+	}
 	fmt.Fprintf(os.Stderr, "rolegate-local: moto_server logs to %s\n", motoLog.Name())
 	if err := stack.Welcome(os.Stdout, time.Now()); err != nil {
 		return err
@@ -196,6 +206,17 @@ func tokenCmd(args []string) error {
 	p, err := getPaths()
 	if err != nil {
 		return err
+	}
+	if *user == "" {
+		return errors.New("-user is required: the user the token is for (make token NAME=alice GROUP=admins)")
+	}
+	// Without a running stack, only an issuer a stack has used is worth a
+	// token; token never makes a new one, which no stack would accept.
+	if _, running := stackRunning(p.state); !running {
+		if _, err := os.Stat(filepath.Join(p.state, localstack.IssuerFile)); err != nil {
+			return errNoStack
+		}
+		fmt.Fprintf(os.Stderr, "rolegate-local: no stack is running; the token is for the issuer in %s, which the next make run uses\n", p.state)
 	}
 	settings, issuer, err := p.load()
 	if err != nil {
@@ -251,7 +272,8 @@ func loadtestCmd(args []string) error {
 	defer cancel()
 	fmt.Fprintln(os.Stderr, "loadtest: starting a fresh local stack...")
 	stack, err := localstack.StartStack(ctx, localstack.StackOptions{
-		Addr: "127.0.0.1:0", Settings: settings, Issuer: issuer, BuildDir: p.state,
+		// Its own builds: a running make run's stay as they are.
+		Addr: "127.0.0.1:0", Settings: settings, Issuer: issuer, BuildDir: filepath.Join(p.state, "loadtest"),
 		FunctionLog: logFile, MotoLog: logFile,
 	})
 	if err != nil {

@@ -361,7 +361,7 @@ func (s *Stack) Welcome(w io.Writer, now time.Time) error {
 		}
 		fmt.Fprintf(w, "  group      %-10s precedence %-4s role %s\n", g.Name, prec, g.RoleARN)
 	}
-	fmt.Fprintf(w, "\nTry it (tokens live %s; more with `make token USER=carol GROUP=%s`):\n",
+	fmt.Fprintf(w, "\nTry it (tokens live %s; more with `make token NAME=carol GROUP=%s`):\n",
 		userpool.IDTokenLifetime, strings.Join(s.Settings.GroupNames(), ","))
 	url := s.URL + s.Settings.firstPath()
 	for _, c := range s.welcomeCalls() {
