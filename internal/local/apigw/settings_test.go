@@ -431,3 +431,54 @@ func TestEverySettingThatIsNotInertSaysWhy(t *testing.T) {
 		walk(typ, rt.props)
 	}
 }
+
+func TestAMethodNoLambdaPermissionCoversIsRefused(t *testing.T) {
+	const fnSource = `SourceArn: !Sub "arn:aws:execute-api:${AWS::Region}:${AWS::AccountId}:${Api}/*"}}`
+	const authSource = `SourceArn: !Sub "arn:aws:execute-api:${AWS::Region}:${AWS::AccountId}:${Api}/authorizers/${Authorizer}"}}`
+	tests := []struct {
+		name, old, new, extra string
+		want                  string // "" for no error
+	}{
+		{"a permission for the API's every method covers them", "", "", method(custom, ""), ""},
+		{"a permission for one route covers only it", fnSource,
+			`SourceArn: !Sub "arn:aws:execute-api:${AWS::Region}:${AWS::AccountId}:${Api}/*/GET/"}}`, method(custom, ""),
+			"route POST /: no AWS::Lambda::Permission lets apigateway.amazonaws.com invoke Fn from arn:aws:execute-api:us-east-1:123456789012:{api}/prod/POST/"},
+		{"a permission without SourceArn covers every API", fnSource, "}}", method(custom, ""), ""},
+		{"a permission for another principal does not count", "Principal: apigateway.amazonaws.com, " + fnSource,
+			"Principal: s3.amazonaws.com, " + fnSource, "", "route GET /: no AWS::Lambda::Permission"},
+		{"the authorizer needs its own", authSource,
+			`SourceArn: !Sub "arn:aws:execute-api:${AWS::Region}:${AWS::AccountId}:${Api}/authorizers/other"}}`, "",
+			"authorizer Authorizer: no AWS::Lambda::Permission lets apigateway.amazonaws.com invoke AuthFn"},
+		{"an ANY method needs a permission for every verb", fnSource,
+			`SourceArn: !Sub "arn:aws:execute-api:${AWS::Region}:${AWS::AccountId}:${Api}/*/GET/*"}}`,
+			strings.Replace(method(custom, ""), "HttpMethod: POST", "HttpMethod: ANY", 1), "route ANY /: no AWS::Lambda::Permission"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tpl := apiTemplate
+			if tt.old != "" {
+				if !strings.Contains(tpl, tt.old) {
+					t.Fatalf("apiTemplate has no %q", tt.old)
+				}
+				tpl = strings.Replace(tpl, tt.old, tt.new, 1)
+			}
+			_, err := readTemplate(t, tpl+tt.extra)
+			if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
+				t.Errorf("err = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestAMethodInvokedAsARoleNeedsNoLambdaPermission(t *testing.T) {
+	tpl := strings.Replace(apiTemplate, `SourceArn: !Sub "arn:aws:execute-api:${AWS::Region}:${AWS::AccountId}:${Api}/*"}}`,
+		`SourceArn: !Sub "arn:aws:execute-api:${AWS::Region}:${AWS::AccountId}:${Api}/*/GET/"}}`, 1)
+	post := strings.Replace(method(custom, ""), "Integration: {Type: AWS_PROXY,", "Integration: {Type: AWS_PROXY, Credentials: arn:aws:iam::123456789012:role/invoker,", 1)
+	a, err := readTemplate(t, tpl+post)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Skipped) != 1 || !strings.Contains(a.Skipped[0], "Integration.Credentials") {
+		t.Errorf("skipped = %q, want the role printed", a.Skipped)
+	}
+}

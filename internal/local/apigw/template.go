@@ -159,7 +159,7 @@ func ReadAPI(r Resolver) (API, error) {
 			a.Skipped = append(a.Skipped, n.Text)
 		}
 	}
-	rd := apiReader{r: r, a: &a}
+	rd := apiReader{r: r, a: &a, asRole: map[string]bool{}}
 	authorizer, err := rd.authorizer()
 	if err != nil {
 		return API{}, err
@@ -179,6 +179,9 @@ func ReadAPI(r Resolver) (API, error) {
 	if err := rd.apiKeys(); err != nil {
 		return API{}, err
 	}
+	if err := rd.checkPermissions(authorizer); err != nil {
+		return API{}, err
+	}
 	if len(a.Config.Routes) == 0 {
 		return API{}, errors.New("no AWS_PROXY method to serve")
 	}
@@ -188,6 +191,10 @@ func ReadAPI(r Resolver) (API, error) {
 type apiReader struct {
 	r Resolver
 	a *API
+	// asRole are the routes, and "" the authorizer, whose integration
+	// names the role API Gateway invokes the function as (Credentials):
+	// those need no Lambda permission.
+	asRole map[string]bool
 }
 
 func (rd apiReader) skip(format string, args ...any) {
@@ -229,6 +236,9 @@ func (rd apiReader) authorizer() (string, error) {
 		c.TTL = time.Duration(n) * time.Second
 	}
 	rd.a.AuthorizerFunction = rd.functionIn(a.Properties["AuthorizerUri"])
+	if _, ok := a.Properties["AuthorizerCredentials"]; ok {
+		rd.asRole[""] = true
+	}
 	return a.Name, nil
 }
 
@@ -278,6 +288,9 @@ func (rd apiReader) methods(authorizer string) error {
 			if err != nil {
 				return fmt.Errorf("method %s ApiKeyRequired: %w", m.Name, err)
 			}
+		}
+		if _, ok := integration["Credentials"]; ok {
+			rd.asRole[route.String()] = true
 		}
 		if route.Timeout, err = rd.timeout(m.Name, integration["TimeoutInMillis"]); err != nil {
 			return err

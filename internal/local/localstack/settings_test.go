@@ -109,6 +109,10 @@ Resources:
   Api: {Type: AWS::ApiGateway::RestApi}
   Fn: {Type: AWS::Lambda::Function, Properties: {Environment: {Variables: {LITERAL: "x", NUM: 3, REF: !Ref Api}}}}
   AuthFn: {Type: AWS::Lambda::Function}
+  FnPermission: {Type: AWS::Lambda::Permission, Properties: {Action: lambda:InvokeFunction, FunctionName: !GetAtt Fn.Arn,
+    Principal: apigateway.amazonaws.com, SourceArn: !Sub "arn:aws:execute-api:${AWS::Region}:${AWS::AccountId}:${Api}/*"}}
+  AuthFnPermission: {Type: AWS::Lambda::Permission, Properties: {Action: lambda:InvokeFunction, FunctionName: !GetAtt AuthFn.Arn,
+    Principal: apigateway.amazonaws.com, SourceArn: !Sub "arn:aws:execute-api:${AWS::Region}:${AWS::AccountId}:${Api}/authorizers/${Authorizer}"}}
   Authorizer:
     Type: AWS::ApiGateway::Authorizer
     Properties:
