@@ -166,7 +166,7 @@ func (l allowlist) allows(ctx context.Context, role arn.Role) bool {
 // '*' allowed in the partition, the account (12 digits without one), the path
 // and name. Another shape (a name, a user ARN, a region) is refused at start-up
 // rather than denying everyone; a misspelt partition or name matches nothing.
-var patternGrammar = regexp.MustCompile(`^arn:[a-z0-9*-]+:iam::(\d{12}|[\d*]*\*[\d*]*):role/[\w+=,.@/*-]+$`)
+var patternGrammar = regexp.MustCompile(`^arn:[a-z0-9*-]+:iam::(\d{12}|[\d*]*\*[\d*]*):role/[/*` + arn.NameClass + `]+$`)
 
 // compilePattern checks p against patternGrammar and compiles it. The only
 // wildcard is '*', matching any run of characters but ':', so it can never

@@ -189,7 +189,7 @@ func (c countedSTS) AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, opt
 // The value rules of STS: a session tag value, and a SourceIdentity.
 var (
 	tagValue       = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$`)
-	sourceIdentity = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
+	sourceIdentity = regexp.MustCompile(`^[` + arn.NameClass + `]{2,64}$`)
 )
 
 // sessionName is the RoleSessionName: unique per user, and readable. It is

@@ -36,6 +36,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/rolegate/rolegate/internal/arn"
 )
 
 // The execution role: the credentials the function itself runs with. Tests
@@ -292,8 +294,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 }
 
 var (
-	roleARN   = regexp.MustCompile(`^arn:aws[a-z0-9-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$`)
-	nameChars = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
+	roleARN   = regexp.MustCompile(`^arn:aws[a-z0-9-]*:iam::\d{12}:role/[/` + arn.NameClass + `]{1,512}$`)
+	nameChars = regexp.MustCompile(`^[` + arn.NameClass + `]{2,64}$`)
 	tagKey    = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$`)
 	tagValue  = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$`)
 )

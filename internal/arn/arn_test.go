@@ -2,6 +2,7 @@ package arn_test
 
 import (
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -156,4 +157,14 @@ func FuzzParseMethod(f *testing.F) {
 			t.Fatalf("ParseMethod(%q) = %+v: not its input, or a wildcard in the stage", s, m)
 		}
 	})
+}
+
+// TestNameClassIsNameChar: the regexp spelling of the IAM name grammar and the byte test are one set.
+func TestNameClassIsNameChar(t *testing.T) {
+	re := regexp.MustCompile(`^[` + arn.NameClass + `]$`)
+	for c := range 256 {
+		if re.MatchString(string(rune(c))) != arn.NameChar(byte(c)) {
+			t.Errorf("byte %q: NameClass says %v, NameChar %v", byte(c), re.MatchString(string(rune(c))), arn.NameChar(byte(c)))
+		}
+	}
 }

@@ -41,8 +41,13 @@ func ParseRole(s string) (Role, error) {
 	return Role{Partition: a.Partition, AccountID: a.AccountID, Path: path, Name: name}, nil
 }
 
-// NameChar reports whether c may appear in an IAM name, such as a role name
-// or a role session name: [\w+=,.@-].
+// NameClass is the IAM name characters (a role name, a session name, a source
+// identity) as the body of a regexp class, [\w+=,.@-]: the grammar's one
+// spelling for patterns (more characters go before it: its '-' ends it);
+// NameChar is the same set, tested to be.
+const NameClass = `\w+=,.@-`
+
+// NameChar reports whether c may appear in an IAM name: a byte of NameClass.
 func NameChar(c byte) bool {
 	return isLower(c) || isUpper(c) || isDigit(c) || strings.IndexByte("_+=,.@-", c) >= 0
 }
