@@ -59,7 +59,7 @@ func TestHostileHeaderAfterAValidOne(t *testing.T) {
 	}
 	for _, tt := range hostile {
 		mustAllow(t, f.authorize(t, f.idToken(t, nil), testMethodARN)) // a new token: its header is decoded
-		if r := f.authorize(t, f.iss.MintRaw(t, nil, tt.header, body), testMethodARN); r.outcome() != "unauthorized" || r.reason() != tt.reason {
+		if r := f.authorize(t, mintRaw(t, f.iss.Key(), tt.header, body), testMethodARN); r.outcome() != "unauthorized" || r.reason() != tt.reason {
 			t.Errorf("%s after a valid header: outcome %q reason %q, want unauthorized %s", tt.name, r.outcome(), r.reason(), tt.reason)
 		}
 	}
@@ -166,7 +166,7 @@ func literal(s string) minter { return func(testing.TB, *fixture) string { retur
 
 // signedRaw is RS256 by the pool's key over the exact header bytes and alice's claims as raw JSON.
 func signedRaw(header func(f *fixture) []byte, payload func(t testing.TB, f *fixture) []byte) minter {
-	return func(t testing.TB, f *fixture) string { return f.iss.MintRaw(t, nil, header(f), payload(t, f)) }
+	return func(t testing.TB, f *fixture) string { return mintRaw(t, f.iss.Key(), header(f), payload(t, f)) }
 }
 
 // withHeader is alice's claims signed under an RS256 header naming the pool's key, plus extra members (raw
@@ -207,11 +207,11 @@ func kidOnly(f *fixture) []byte { return fmt.Appendf(nil, `{"kid":%q}`, f.iss.Ke
 
 // jkuOwnJWKS is alice's claims signed by the pool's key under a header whose jku names the pool's own JWKS.
 func jkuOwnJWKS(t testing.TB, f *fixture) string {
-	return f.iss.MintRaw(t, nil, hdr(f, "RS256", fmt.Sprintf(`,"jku":%q`, f.iss.URL)), rawClaims(t, f, "", ""))
+	return mintRaw(t, f.iss.Key(), hdr(f, "RS256", fmt.Sprintf(`,"jku":%q`, f.iss.URL)), rawClaims(t, f, "", ""))
 }
 
 // publicPEM and publicJWKS are what an attacker knows of the pool's key: HMAC secrets for key confusion.
-func publicPEM(t testing.TB, f *fixture) []byte  { return f.iss.PublicKeyPEM(t) }
+func publicPEM(t testing.TB, f *fixture) []byte  { return publicKeyPEM(t, f.iss) }
 func publicJWKS(_ testing.TB, f *fixture) []byte { return f.iss.JWKS() }
 
 // bobWithoutGroups is the ID token of bob, who is in no group.
@@ -259,7 +259,9 @@ func hs256(secret func(t testing.TB, f *fixture) []byte) minter {
 
 // otherAlg is alice's claims genuinely signed by the pool's key under alg.
 func otherAlg(alg string) minter {
-	return func(t testing.TB, f *fixture) string { return f.iss.MintAlg(t, alg, f.iss.IDClaims("alice", "admins")) }
+	return func(t testing.TB, f *fixture) string {
+		return mintAlg(t, f.iss, alg, f.iss.IDClaims("alice", "admins"))
+	}
 }
 
 // headers is alice's claims signed by key (nil: the pool's) with extra protected headers.

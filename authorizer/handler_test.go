@@ -568,7 +568,7 @@ func TestEmailOnlyWhenVerified(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
-			r := f.authorize(t, f.iss.MintRaw(t, nil, hdr(f, "RS256", ""), rawClaims(t, f, "email_verified", tt.verified)), testMethodARN)
+			r := f.authorize(t, mintRaw(t, f.iss.Key(), hdr(f, "RS256", ""), rawClaims(t, f, "email_verified", tt.verified)), testMethodARN)
 			mustAllow(t, r)
 			if email, ok := r.resp.Context["email"]; ok != tt.want || (ok && email != "alice@example.com") {
 				t.Errorf("context email = %v (present %v), want present %v", email, ok, tt.want)

@@ -96,14 +96,3 @@ func (i *Issuer) MintWith(t testing.TB, k *mint.PrivateKey, claims map[string]an
 	}
 	return tok
 }
-
-// MintAlg signs claims with the current key under another RSA algorithm (RS384, RS512, PS256…): a genuine signature
-// the authorizer must still refuse, because only RS256 is allowed.
-func (i *Issuer) MintAlg(t testing.TB, alg string, claims map[string]any) string {
-	t.Helper()
-	tok, err := mint.SignAlg(i.Key(), alg, claims, nil)
-	if err != nil {
-		t.Fatalf("jwkstest: minting: %v", err)
-	}
-	return tok
-}

@@ -1,17 +1,12 @@
 package jwkstest
 
 import (
-	"crypto"
 	"crypto/hmac"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"strings"
 	"testing"
-
-	"github.com/rolegate/rolegate/internal/local/mint"
 )
 
 // Hostile tokens are built by hand, from exact bytes: the point is to produce what no well-behaved library would.
@@ -33,17 +28,6 @@ func (i *Issuer) MintHS256(t testing.TB, claims any, secret []byte) string {
 	mac := hmac.New(sha256.New, secret)
 	mac.Write([]byte(signing))
 	return signing + "." + b64.EncodeToString(mac.Sum(nil))
-}
-
-// MintRaw signs the exact header and payload bytes with RS256 under k (nil: the current key), whatever they say:
-// a header claiming another alg, a numeric kid, a duplicated member, a string exp…
-func (i *Issuer) MintRaw(t testing.TB, k *mint.PrivateKey, header, payload []byte) string {
-	t.Helper()
-	if k == nil {
-		k = i.Key()
-	}
-	signing := b64.EncodeToString(header) + "." + b64.EncodeToString(payload)
-	return signing + "." + rs256(t, k, signing)
 }
 
 // TamperClaims decodes tok's claims, lets edit change them, and puts them back under the original header and
@@ -113,14 +97,4 @@ func compact(t testing.TB, header []byte, claims any) string {
 		}
 	}
 	return b64.EncodeToString(header) + "." + b64.EncodeToString(payload)
-}
-
-func rs256(t testing.TB, k *mint.PrivateKey, signing string) string {
-	t.Helper()
-	sum := sha256.Sum256([]byte(signing))
-	sig, err := rsa.SignPKCS1v15(rand.Reader, k.Private, crypto.SHA256, sum[:])
-	if err != nil {
-		t.Fatalf("jwkstest: signing: %v", err)
-	}
-	return b64.EncodeToString(sig)
 }

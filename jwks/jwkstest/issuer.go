@@ -6,8 +6,6 @@
 package jwkstest
 
 import (
-	"crypto/x509"
-	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -258,14 +256,3 @@ func (i *Issuer) SetBody(b []byte) {
 
 // Fetches counts requests to the JWKS endpoint, failed ones included.
 func (i *Issuer) Fetches() int { return int(i.fetches.Load()) }
-
-// PublicKeyPEM returns the current key's public half as a PEM "PUBLIC KEY" block: the bytes a key-confusion attack
-// uses as an HMAC secret.
-func (i *Issuer) PublicKeyPEM(t testing.TB) []byte {
-	t.Helper()
-	der, err := x509.MarshalPKIXPublicKey(&i.Key().Private.PublicKey)
-	if err != nil {
-		t.Fatalf("jwkstest: %v", err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
-}
