@@ -184,8 +184,8 @@ var mutations = []mutation{
 	// Wildcards on IAM and STS anywhere
 	{
 		name: "iam:* on Resource *",
-		old:  "                Action: s3:ListAllMyBuckets\n",
-		new:  "                Action: [s3:ListAllMyBuckets, \"iam:*\"]\n",
+		old:  "                Resource: !GetAtt AuthorizerLogGroup.Arn\n              - Effect: Allow\n                Action: [xray:PutTraceSegments, xray:PutTelemetryRecords]\n",
+		new:  "                Resource: !GetAtt AuthorizerLogGroup.Arn\n              - Effect: Allow\n                Action: [xray:PutTraceSegments, xray:PutTelemetryRecords, \"iam:*\"]\n",
 		want: []string{"no-wildcard-sts-iam"},
 	},
 	{
@@ -196,8 +196,8 @@ var mutations = []mutation{
 	},
 	{
 		name: "NotAction that leaves STS and IAM allowed",
-		old:  "                Action: s3:ListAllMyBuckets\n",
-		new:  "                NotAction: s3:DeleteBucket\n",
+		old:  "                Action: s3:ListBucket\n                Resource: !GetAtt DataBucket.Arn\n              - Effect: Allow\n                Action: s3:GetObject\n                Resource: !Sub \"${DataBucket.Arn}/*\"\n",
+		new:  "                NotAction: s3:DeleteBucket\n                Resource: \"*\"\n              - Effect: Allow\n                Action: s3:GetObject\n                Resource: !Sub \"${DataBucket.Arn}/*\"\n",
 		want: []string{"no-wildcard-sts-iam"},
 	},
 
@@ -434,6 +434,74 @@ var mutations = []mutation{
 		old:  "              ForAllValues:StringEquals:\n                aws:TagKeys: [sub, username]\n      Policies:\n        - PolicyName: data-bucket-readers",
 		new:  "              ForAnyValue:StringEquals:\n                aws:TagKeys: [sub, username]\n      Policies:\n        - PolicyName: data-bucket-readers",
 		want: []string{"group-role-trust"},
+	},
+
+	// Issue 16: least privilege
+	{
+		name: "admins listing every bucket of the account again",
+		old:  "            Statement:\n              - Effect: Allow\n                Action: s3:ListBucket\n                Resource: !GetAtt DataBucket.Arn\n              - Effect: Allow\n                Action: s3:GetObject\n                Resource: !Sub \"${DataBucket.Arn}/*\"\n",
+		new:  "            Statement:\n              - Effect: Allow\n                Action: s3:ListAllMyBuckets\n                Resource: \"*\"\n              - Effect: Allow\n                Action: s3:ListBucket\n                Resource: !GetAtt DataBucket.Arn\n              - Effect: Allow\n                Action: s3:GetObject\n                Resource: !Sub \"${DataBucket.Arn}/*\"\n",
+		want: []string{"group-role-no-star-resource"},
+	},
+	{
+		name: "a changed email used before it is verified",
+		old:  "      UserAttributeUpdateSettings:\n        AttributesRequireVerificationBeforeUpdate: [email]\n",
+		new:  "",
+		want: []string{"user-pool-email-update-verified"},
+	},
+	{
+		name: "app client with Cognito's default attributes",
+		old:  "      ReadAttributes: [email, email_verified]\n      WriteAttributes: [email]\n",
+		new:  "",
+		want: []string{"app-client-attributes"},
+	},
+	{
+		name: "users may mark their own email verified",
+		old:  "      WriteAttributes: [email]\n",
+		new:  "      WriteAttributes: [email, email_verified]\n",
+		want: []string{"app-client-attributes"},
+	},
+	{
+		name: "MFA hard-coded off",
+		old:  "      MfaConfiguration: !Ref Mfa\n",
+		new:  "      MfaConfiguration: \"OFF\"\n",
+		want: []string{"user-pool-mfa"},
+	},
+	{
+		name: "optional MFA without an MFA type, which Cognito refuses",
+		old:  "      EnabledMfas: !If [MfaOff, !Ref AWS::NoValue, [SOFTWARE_TOKEN_MFA]]\n",
+		new:  "",
+		want: []string{"user-pool-mfa"},
+	},
+	{
+		name: "stage without an access log",
+		old:  "      AccessLogSetting: !If\n",
+		new:  "      Variables: !If\n",
+		want: []string{"stage-access-log"},
+	},
+	{
+		name: "access log that records the Authorization header",
+		old:  `"errorType":"$context.error.responseType"}'`,
+		new:  `"errorType":"$context.error.responseType","authorization":"$method.request.header.Authorization"}'`,
+		want: []string{"stage-access-log"},
+	},
+	{
+		name: "access log in Common Log Format instead of JSON",
+		old:  `Format: '{"requestId":"$context.requestId",`,
+		new:  `Format: '$context.identity.sourceIp [$context.requestTime] $context.requestId {"requestId":"$context.requestId",`,
+		want: []string{"stage-access-log"},
+	},
+	{
+		name: "backend concurrency reserved by a hard-coded number",
+		old:  "      ReservedConcurrentExecutions: !If [ReserveBackend, !Ref BackendReservedConcurrency, !Ref AWS::NoValue]\n",
+		new:  "      ReservedConcurrentExecutions: 100\n",
+		want: []string{"function-reserved-concurrency"},
+	},
+	{
+		name: "authorizer without a concurrency setting",
+		old:  "      ReservedConcurrentExecutions: !If [ReserveAuthorizer, !Ref AuthorizerReservedConcurrency, !Ref AWS::NoValue]\n",
+		new:  "",
+		want: []string{"function-reserved-concurrency"},
 	},
 
 	// Issue 12: metrics and alarms
