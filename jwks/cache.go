@@ -128,7 +128,7 @@ func (c *Cache) Prefetch(ctx context.Context) error {
 // A known kid in a set older than RefreshInterval is served from that set, and the lookup starts a refresh in the
 // background (when the penalty box allows) that later lookups see: a key the provider retired stops verifying as soon
 // as a refresh succeeds. On Lambda a goroutine left running after the response is frozen with the sandbox, so the
-// refresh may finish only after a thaw; it stays bounded by Timeout of running time, no lookup of a known kid ever
+// refresh may finish only after a thaw; it stays bounded by Timeout per URL of running time, no lookup of a known kid ever
 // waits for it, and a lookup that must (an unknown kid, an expired set) joins it rather than starting another. A set
 // older than MaxAge counts as none: its keys are unavailable until a fetch succeeds.
 func (c *Cache) Key(ctx context.Context, kid string) (*Key, error) {
