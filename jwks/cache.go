@@ -35,7 +35,8 @@ const (
 )
 
 // Cache holds the key set of one identity provider, fetched from the first of its URLs that answers with a valid
-// set (the others are mirrors of the same keys, tried in order). It is safe for concurrent use; lookups of known kids take no lock.
+// set (the others are mirrors of the same keys, tried in order). It is safe for concurrent use; lookups of known
+// kids take no lock.
 //
 // Fetches happen on Prefetch, when a lookup meets an unknown kid, and in the background when a lookup finds the set
 // older than RefreshInterval. Lookups start at most one fetch per MinRefetchInterval (Prefetch, the owner's explicit
@@ -128,9 +129,9 @@ func (c *Cache) Prefetch(ctx context.Context) error {
 // A known kid in a set older than RefreshInterval is served from that set, and the lookup starts a refresh in the
 // background (when the penalty box allows) that later lookups see: a key the provider retired stops verifying as soon
 // as a refresh succeeds. On Lambda a goroutine left running after the response is frozen with the sandbox, so the
-// refresh may finish only after a thaw; it stays bounded by Timeout per URL of running time, no lookup of a known kid ever
-// waits for it, and a lookup that must (an unknown kid, an expired set) joins it rather than starting another. A set
-// older than MaxAge counts as none: its keys are unavailable until a fetch succeeds.
+// refresh may finish only after a thaw; it stays bounded by Timeout per URL of running time, no lookup of a known
+// kid ever waits for it, and a lookup that must (an unknown kid, an expired set) joins it rather than starting
+// another. A set older than MaxAge counts as none: its keys are unavailable until a fetch succeeds.
 func (c *Cache) Key(ctx context.Context, kid string) (*Key, error) {
 	if kid == "" {
 		return nil, ErrKeyNotFound
@@ -175,7 +176,8 @@ func (c *Cache) Key(ctx context.Context, kid string) (*Key, error) {
 func (c *Cache) unavailable() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return fmt.Errorf("%w (retrying after the penalty box): %w", ErrUnavailable, cmp.Or(c.lastErr, errors.New("no fetch has succeeded within the maximum age")))
+	why := cmp.Or(c.lastErr, errors.New("no fetch has succeeded within the maximum age"))
+	return fmt.Errorf("%w (retrying after the penalty box): %w", ErrUnavailable, why)
 }
 
 // startFetch returns the running fetch, or starts one. A lookup (lookup true) may only start one when the penalty box
