@@ -41,8 +41,9 @@ func claimsContext(req *Request, issuers []string) (map[string]any, error) {
 		var items []string
 		if req.claimStrings {
 			s := str(k)
-			inner, ok := strings.CutPrefix(s, "[")
-			if inner, ok = strings.CutSuffix(inner, "]"); s != "" && !ok {
+			inner, open := strings.CutPrefix(s, "[")
+			inner, closed := strings.CutSuffix(inner, "]")
+			if s != "" && !(open && closed) {
 				bad = append(bad, k)
 			}
 			items = strings.Fields(inner)

@@ -141,6 +141,9 @@ func TestRoleSourceRefusals(t *testing.T) {
 		{"an HTTP API array not in brackets", "backend-http-jwt-whoami.json", "bad_context", jwtConfig, func(ev map[string]any) {
 			claims(ev)["cognito:roles"] = admins + "," + readers
 		}},
+		{"an HTTP API array without its opening bracket", "backend-http-jwt-whoami.json", "bad_context", jwtConfig, func(ev map[string]any) {
+			claims(ev)["cognito:roles"] = admins + " " + readers + "]"
+		}},
 		{"REST claims as strings, as the Cognito user-pool authorizer passes them", "backend-rest-jwt-whoami.json", "bad_context", jwtConfig, func(ev map[string]any) {
 			restClaims(ev)["cognito:roles"] = admins
 		}},
