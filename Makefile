@@ -76,7 +76,7 @@ build/rolegate-local: FORCE
 	@$(GO) build -o $@ ./cmd/rolegate-local
 
 run: tools build/rolegate-local ## the whole system locally on 127.0.0.1:3000 (PORT overrides) until Ctrl-C; API=http [AUTHORIZER=jwt]: the HTTP API
-	exec build/rolegate-local run $(if $(API),-api $(API)) $(if $(AUTHORIZER),-authorizer $(AUTHORIZER))
+	exec build/rolegate-local run $(if $(API),-api $(API)) $(if $(AUTHORIZER),-authorizer $(AUTHORIZER)) $(if $(RAW),-raw)
 
 # NAME, not USER: every shell sets USER, and a token for the login user is not
 # what anyone asked for.

@@ -17,6 +17,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -100,6 +101,7 @@ func runCmd(args []string) error {
 	port := fs.Int("port", defPort, "gateway port on 127.0.0.1 (PORT)")
 	api := fs.String("api", os.Getenv("API"), "rest (deploy/template.yaml, the default) or http (deploy/http-api.yaml) (API)")
 	authorizer := fs.String("authorizer", os.Getenv("AUTHORIZER"), "with -api http: rolegate (default) or jwt, the template's Authorizer parameter (AUTHORIZER)")
+	raw := fs.Bool("raw", os.Getenv("RAW") != "", "print the gateway's and functions' JSON (EMF) lines as they are, not one short line each (RAW)")
 	getPaths := repoPaths(fs)
 	_ = fs.Parse(args)
 	if *port < 1 || *port > 65535 {
@@ -138,6 +140,20 @@ func runCmd(args []string) error {
 	}
 	defer motoLog.Close()
 
+	// Every line as it is goes to functions.log; the terminal gets one short
+	// line per request and function, or the raw lines with -raw.
+	fnLog, err := os.Create(filepath.Join(p.state, "functions.log"))
+	if err != nil {
+		return err
+	}
+	defer fnLog.Close()
+	var logs io.Writer = io.MultiWriter(os.Stderr, fnLog)
+	if !*raw {
+		compact := newCompactLog(os.Stderr, fnLog)
+		defer compact.Close()
+		logs = compact
+	}
+
 	ctx, stop := notifyStop(context.Background())
 	defer stop()
 	fmt.Fprintf(os.Stderr, "rolegate-local: building the functions and starting moto_server (%s)...\n", settings.Source)
@@ -146,9 +162,9 @@ func runCmd(args []string) error {
 		Settings:    settings,
 		Issuer:      issuer,
 		BuildDir:    p.state,
-		FunctionLog: os.Stderr,
+		FunctionLog: logs,
 		MotoLog:     motoLog,
-		Logger:      slog.New(slog.NewJSONHandler(os.Stderr, nil)).With("component", "gateway"),
+		Logger:      slog.New(slog.NewJSONHandler(logs, nil)).With("component", "gateway"),
 	})
 	if errors.Is(err, localstack.ErrPortInUse) {
 		return fmt.Errorf("%w: stop what listens there or choose another port, e.g. PORT=%d make run", err, *port+1)
@@ -164,8 +180,8 @@ func runCmd(args []string) error {
 	if err := noteRunning(lock, stack.URL); err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "rolegate-local: moto_server logs to %s\n", motoLog.Name())
-	if err := stack.Welcome(os.Stdout, time.Now()); err != nil {
+	fmt.Fprintf(os.Stderr, "rolegate-local: moto_server logs to %s, the gateway and functions to %s\n", motoLog.Name(), fnLog.Name())
+	if err := stack.Welcome(os.Stdout); err != nil {
 		return err
 	}
 	<-ctx.Done()

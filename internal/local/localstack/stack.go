@@ -324,10 +324,11 @@ func (p *prefixWriter) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-// Welcome prints what runs where, and ready-to-paste curl lines with fresh
-// tokens: alice and bob in the first two groups, and dana in both, choosing
-// the role of the second with X-Rolegate-Role.
-func (s *Stack) Welcome(w io.Writer, now time.Time) error {
+// Welcome prints what runs where, and curl lines to paste, each minting its
+// token with make token: alice and bob in the first two groups, and dana in
+// both, choosing the role of the second with X-Rolegate-Role. It fits a
+// screen: no token is printed whole.
+func (s *Stack) Welcome(w io.Writer) error {
 	api := s.Settings.API
 	if h := s.Settings.HTTP; h != nil {
 		s.welcomeHTTP(w, h)
@@ -361,17 +362,13 @@ func (s *Stack) Welcome(w io.Writer, now time.Time) error {
 		}
 		fmt.Fprintf(w, "  group      %-10s precedence %-4s role %s\n", g.Name, prec, g.RoleARN)
 	}
-	fmt.Fprintf(w, "\nTry it (tokens live %s; more with `make token NAME=carol GROUP=%s`):\n",
-		userpool.IDTokenLifetime, strings.Join(s.Settings.GroupNames(), ","))
-	url := s.URL + s.Settings.firstPath()
+	fmt.Fprintf(w, "\nTry it in another terminal (make token mints for this stack; tokens live %s):\n\n  U=%s\n",
+		userpool.IDTokenLifetime, s.URL+s.Settings.firstPath())
 	for _, c := range s.welcomeCalls() {
-		tok, err := s.Settings.Token(s.Issuer, TokenRequest{User: c.user, Groups: c.groups}, now)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(w, "\n  # %s (%s)%s\n  curl -s -H 'Authorization: Bearer %s'%s %s\n", c.user, strings.Join(c.groups, ", "), c.note, tok, c.header, url)
+		fmt.Fprintf(w, "%s  curl -s -H \"Authorization: Bearer $(make -s token NAME=%s GROUP=%s)\"%s $U\n",
+			c.note, c.user, strings.Join(c.groups, ","), c.header)
 	}
-	fmt.Fprintf(w, "\nRequests log below as JSON (gateway), with the functions' own lines (their EMF metrics among them) prefixed. Ctrl-C stops everything.\n\n")
+	fmt.Fprintf(w, "\nOne line per request and function below (RAW=1 for the JSON/EMF lines). Ctrl-C stops everything.\n\n")
 	return nil
 }
 
@@ -399,8 +396,8 @@ func (s *Stack) welcomeCalls() []welcomeCall {
 	}
 	return append(calls, welcomeCall{
 		user: "dana", groups: []string{first.Name, second.Name},
-		note:   ", choosing the " + second.Name + " role over the preferred one",
-		header: " -H 'X-Rolegate-Role: " + role.Name + "'",
+		note:   "  # dana is in both groups and chooses " + second.Name + " over her preferred role:\n",
+		header: " \\\n       -H 'X-Rolegate-Role: " + role.Name + "'",
 	})
 }
 
