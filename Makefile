@@ -43,9 +43,11 @@ tools: ## install aws-lambda-rie if missing, check for moto_server (all make run
 
 test: tools guard-tools ## run every test (unit, RIE, moto, CloudFormation checks, end to end); also needs cfn-lint and npm
 	@command -v cfn-lint >/dev/null 2>&1 || { echo 'test: cfn-lint missing: pip install "cfn-lint==$(CFN_LINT_VERSION)"' >&2; exit 1; }
-	$(GO) test -count=1 ./...
 	@echo "the token path again on the classic encoding/json implementation"
 	GOEXPERIMENT= $(GO) test -count=1 ./authorizer/
+	@mkdir -p build && $(GO) build -o build/testsum ./internal/testkit/testsum
+	@echo "$(GO) test -count=1 ./... (ends with a summary: packages, tests, skipped, time)"
+	@$(GO) test -count=1 -json ./... | build/testsum
 
 bench: ## run the benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem ./...
