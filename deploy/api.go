@@ -111,13 +111,15 @@ func (c *checker) permissionTarget(report reporter, p, fn, src string) string {
 		return ""
 	}
 	rm := routePath.FindStringSubmatch(rest)
-	if rm == nil || strings.ContainsAny(rm[3], "*?") {
-		report(p, "SourceArn %q must end in authorizers/${<Authorizer>} or <stage>/<METHOD>/<path> with no wildcard but the stage", src)
+	if rm == nil || strings.Contains(rm[3], "?") || slices.ContainsFunc(strings.Split(rm[3], "/"), func(seg string) bool {
+		return seg != "*" && strings.ContainsAny(seg, "*{}")
+	}) {
+		report(p, "SourceArn %q must end in authorizers/${<Authorizer>} or <stage>/<METHOD>/<path> with no wildcard but the stage and a whole * for each {param} of the path", src)
 		return ""
 	}
 	verb, path := rm[2], "/"+rm[3]
 	for _, meth := range c.t.ResourcesOfType("AWS::ApiGateway::Method") {
-		if apiOf(meth) == api && meth.Properties["HttpMethod"] == verb && c.resourcePath(meth.Properties["ResourceId"]) == path {
+		if apiOf(meth) == api && meth.Properties["HttpMethod"] == verb && arnPath(c.resourcePath(meth.Properties["ResourceId"])) == path {
 			if c.methodFn[meth.Name] != fn {
 				report(p, "%s %s (%s) invokes %q, not %s", verb, path, meth.Name, c.methodFn[meth.Name], fn)
 				return ""
@@ -136,6 +138,19 @@ func (c *checker) permissionTarget(report reporter, p, fn, src string) string {
 	}
 	report(p, "SourceArn %q names %s %s, which API %s does not have", src, verb, path, api)
 	return ""
+}
+
+// arnPath is a resource path as a SourceArn matches it: API Gateway names
+// the request's own path there, so each {param} (or {param+}) is a *. A
+// literal {param} in a SourceArn matches no request.
+func arnPath(p string) string {
+	segs := strings.Split(p, "/")
+	for i, s := range segs {
+		if strings.HasPrefix(s, "{") && strings.HasSuffix(s, "}") {
+			segs[i] = "*"
+		}
+	}
+	return strings.Join(segs, "/")
 }
 
 // resourcePath returns the path of an API resource id: !GetAtt Api.RootResourceId

@@ -68,9 +68,53 @@ var mutations = []mutation{
 	},
 	{
 		name: "permission for any principal's API",
-		old:  "      FunctionName: !GetAtt BackendFunction.Arn\n      Principal: apigateway.amazonaws.com",
-		new:  "      FunctionName: !GetAtt BackendFunction.Arn\n      Principal: \"*\"",
+		old:  "      FunctionName: !GetAtt BackendFunction.Arn\n      Principal: apigateway.amazonaws.com\n      SourceArn: !Sub \"arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${Api}/*/GET/whoami\"",
+		new:  "      FunctionName: !GetAtt BackendFunction.Arn\n      Principal: \"*\"\n      SourceArn: !Sub \"arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${Api}/*/GET/whoami\"",
 		want: []string{"lambda-permission-source"},
+	},
+	{
+		name: "file permission naming {name} literally, which no request's SourceArn has",
+		old:  "${Api}/*/PUT/files/*",
+		new:  "${Api}/*/PUT/files/{name}",
+		want: []string{"lambda-permission-source", "lambda-permission-missing"},
+	},
+	{
+		name: "file permission with a wildcard for a literal segment",
+		old:  "${Api}/*/DELETE/files/*",
+		new:  "${Api}/*/DELETE/*/*",
+		want: []string{"lambda-permission-source", "lambda-permission-missing"},
+	},
+	{
+		name: "a file method without its permission",
+		old:  "      SourceArn: !Sub \"arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${Api}/*/GET/files/*\"\n",
+		new:  "",
+		want: []string{"lambda-permission-source", "lambda-permission-missing"},
+	},
+
+	// The files routes
+	{
+		name: "deployment that does not wait for a file method",
+		old:  "      - FilePut\n",
+		new:  "",
+		want: []string{"deployment-depends-on-methods"},
+	},
+	{
+		name: "DATA_BUCKET naming a bucket outside the stack",
+		old:  "DATA_BUCKET: !Ref DataBucket",
+		new:  "DATA_BUCKET: my-team-bucket",
+		want: []string{"backend-data-bucket"},
+	},
+	{
+		name: "API without binary media types, mangling file bodies",
+		old:  "      BinaryMediaTypes: [\"*/*\"]\n",
+		new:  "",
+		want: []string{"backend-data-bucket"},
+	},
+	{
+		name: "API treating only images as binary",
+		old:  "      BinaryMediaTypes: [\"*/*\"]\n",
+		new:  "      BinaryMediaTypes: [\"image/png\"]\n",
+		want: []string{"backend-data-bucket"},
 	},
 
 	// Group roles
@@ -204,8 +248,8 @@ var mutations = []mutation{
 	// The API
 	{
 		name: "proxy method with IntegrationHttpMethod GET",
-		old:  "IntegrationHttpMethod: POST",
-		new:  "IntegrationHttpMethod: GET",
+		old:  "whatever the client's method.\n        IntegrationHttpMethod: POST",
+		new:  "whatever the client's method.\n        IntegrationHttpMethod: GET",
 		want: []string{"proxy-integration-post"},
 	},
 	{
@@ -222,8 +266,8 @@ var mutations = []mutation{
 	},
 	{
 		name: "method open to anyone",
-		old:  "      AuthorizationType: CUSTOM\n      AuthorizerId: !Ref Authorizer\n",
-		new:  "      AuthorizationType: NONE\n",
+		old:  "      HttpMethod: GET\n      AuthorizationType: CUSTOM\n      AuthorizerId: !Ref Authorizer\n      Integration:\n        Type: AWS_PROXY\n        # Lambda",
+		new:  "      HttpMethod: GET\n      AuthorizationType: NONE\n      Integration:\n        Type: AWS_PROXY\n        # Lambda",
 		want: []string{"method-custom-authorizer"},
 	},
 	{
@@ -286,14 +330,14 @@ var mutations = []mutation{
 	},
 	{
 		name: "missing Ref target",
-		old:  "      AuthorizerId: !Ref Authorizer\n",
-		new:  "      AuthorizerId: !Ref Authoriser\n",
+		old:  "      HttpMethod: GET\n      AuthorizationType: CUSTOM\n      AuthorizerId: !Ref Authorizer\n      Integration:\n        Type: AWS_PROXY\n        # Lambda",
+		new:  "      HttpMethod: GET\n      AuthorizationType: CUSTOM\n      AuthorizerId: !Ref Authoriser\n      Integration:\n        Type: AWS_PROXY\n        # Lambda",
 		want: []string{"E1020", "reference-target-exists"},
 	},
 	{
 		name: "missing Sub target",
-		old:  "${BackendFunction.Arn}/invocations",
-		new:  "${BackendFunc.Arn}/invocations",
+		old:  "whatever the client's method.\n        IntegrationHttpMethod: POST\n        Uri: !Sub \"arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${BackendFunction.Arn}/invocations",
+		new:  "whatever the client's method.\n        IntegrationHttpMethod: POST\n        Uri: !Sub \"arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${BackendFunc.Arn}/invocations",
 		want: []string{"E1019", "reference-target-exists"},
 	},
 	{

@@ -302,6 +302,30 @@ func (c *checker) backendEnvironment(report reporter) {
 	}
 }
 
+func (c *checker) backendDataBucket(report reporter) {
+	for _, fn := range c.backendFns {
+		f, _ := c.t.Resource(fn)
+		v, ok := env(f)["DATA_BUCKET"]
+		if !ok {
+			continue
+		}
+		if b, ok := cfn.RefTarget(v); !ok || !c.isType(b, "AWS::S3::Bucket") {
+			report(fn, "DATA_BUCKET must be !Ref a bucket of this template (the roles' policies name that one), got %s", show(v))
+		}
+		seen := map[string]bool{}
+		for _, m := range c.t.ResourcesOfType("AWS::ApiGateway::Method") {
+			api, ok := c.t.Resource(apiOf(m))
+			if !ok || c.methodFn[m.Name] != fn || seen[api.Name] {
+				continue
+			}
+			seen[api.Name] = true
+			if types := cfn.List(api.Properties["BinaryMediaTypes"]); !slices.Contains(types, any("*/*")) {
+				report(api.Name, "BinaryMediaTypes must be [\"*/*\"] for %s's files: else API Gateway mangles binary bodies and sends base64 to clients, got %s", fn, show(api.Properties["BinaryMediaTypes"]))
+			}
+		}
+	}
+}
+
 func (c *checker) authorizerNoSTS(report reporter) {
 	for _, fn := range c.authFns {
 		role, ok := c.fnRole[fn]

@@ -58,6 +58,7 @@ var rules = []Rule{
 	{"user-pool-mfa", "MFA comes from a parameter whose default is OPTIONAL or ON, with authenticator apps (SOFTWARE_TOKEN_MFA) enabled", (*checker).userPoolMfa},
 	{"stage-access-log", "a REST stage writes a JSON access log with $context.requestId to a log group of this template, and no header (the token)", (*checker).stageAccessLog},
 	{"function-reserved-concurrency", "each function's ReservedConcurrentExecutions comes from a parameter, unreserved by default through AWS::NoValue", (*checker).reservedConcurrency},
+	{"backend-data-bucket", "the backend's DATA_BUCKET, when set, is !Ref a bucket of this template, and each REST API invoking it has BinaryMediaTypes [\"*/*\"]: file bodies travel base64, both ways", (*checker).backendDataBucket},
 	{"authorizer-no-sts", "the authorizer's role has no STS permission", (*checker).authorizerNoSTS},
 	{"execution-role-least-privilege", "an execution role writes its function's own log group and X-Ray traces (and, for the backend, assumes group roles); no managed policies", (*checker).executionRoles},
 	{"no-wildcard-sts-iam", "no statement grants sts: or iam: actions by wildcard or NotAction, or on a wildcard resource, and no role trusts \"*\"", (*checker).wildcards},
