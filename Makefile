@@ -12,6 +12,10 @@ include internal/local/proc/pins.mk
 STATICCHECK  := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
 FUNCTIONS    := authorizer backend
+# BACKEND is the Go main package the backend function is built from, by
+# make run, make build and so make deploy: your own routes on
+# backend.Handler.Proxy (docs/build-your-api.md), e.g. BACKEND=./examples/hello.
+BACKEND      ?= ./cmd/backend
 
 .PHONY: help build test bench lint fmt clean tools run token loadtest fuzz
 
@@ -23,7 +27,7 @@ build: $(foreach f,$(FUNCTIONS),build/$(f)/bootstrap build/$(f).zip) ## Lambda b
 build/%/bootstrap: FORCE
 	@echo "build $@ (linux/$(GOARCH))"
 	@mkdir -p $(@D)
-	CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) $(GO) build $(LAMBDA_FLAGS) -o $@ ./cmd/$*
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) $(GO) build $(LAMBDA_FLAGS) -o $@ $(if $(filter backend,$*),$(BACKEND),./cmd/$*)
 
 build/%.zip: build/%/bootstrap
 	@rm -f $@
@@ -77,8 +81,8 @@ build/rolegate-local: FORCE
 	@mkdir -p build
 	@$(GO) build -o $@ ./cmd/rolegate-local
 
-run: tools build/rolegate-local ## the whole system locally on 127.0.0.1:3000 (PORT overrides) until Ctrl-C; API=http [AUTHORIZER=jwt]: the HTTP API
-	exec build/rolegate-local run $(if $(API),-api $(API)) $(if $(AUTHORIZER),-authorizer $(AUTHORIZER)) $(if $(RAW),-raw)
+run: tools build/rolegate-local ## the whole system locally on 127.0.0.1:3000 (PORT overrides) until Ctrl-C; API=http [AUTHORIZER=jwt]: the HTTP API; BACKEND=./cmd/x: your backend
+	exec build/rolegate-local run $(if $(API),-api $(API)) $(if $(AUTHORIZER),-authorizer $(AUTHORIZER)) -backend $(BACKEND) $(if $(RAW),-raw)
 
 # NAME, not USER: every shell sets USER, and a token for the login user is not
 # what anyone asked for.

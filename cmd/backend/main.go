@@ -49,7 +49,7 @@ func main() {
 	routes := []backend.Route{h.WhoamiRoute()}
 	if bucket := os.Getenv("DATA_BUCKET"); bucket != "" {
 		// An emulator at a custom endpoint (make run's moto) serves buckets by path only.
-		pathStyle := os.Getenv("AWS_ENDPOINT_URL_S3") != ""
+		pathStyle := os.Getenv("AWS_ENDPOINT_URL_S3")+os.Getenv("AWS_ENDPOINT_URL") != ""
 		fs, err := files.New(bucket, func(c aws.Config) files.S3API { // from each caller's own Config
 			return s3.NewFromConfig(c, func(o *s3.Options) { o.UsePathStyle = pathStyle })
 		})

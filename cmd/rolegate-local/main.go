@@ -102,6 +102,7 @@ func runCmd(args []string) error {
 	api := fs.String("api", os.Getenv("API"), "rest (deploy/template.yaml, the default) or http (deploy/http-api.yaml) (API)")
 	authorizer := fs.String("authorizer", os.Getenv("AUTHORIZER"), "with -api http: rolegate (default) or jwt, the template's Authorizer parameter (AUTHORIZER)")
 	raw := fs.Bool("raw", os.Getenv("RAW") != "", "print the gateway's and functions' JSON (EMF) lines as they are, not one short line each (RAW)")
+	backendPkg := fs.String("backend", os.Getenv("BACKEND"), "the Go main package the backend function is built from, e.g. ./cmd/myapi (BACKEND; default ./cmd/backend)")
 	getPaths := repoPaths(fs)
 	_ = fs.Parse(args)
 	if *port < 1 || *port > 65535 {
@@ -158,13 +159,14 @@ func runCmd(args []string) error {
 	defer stop()
 	fmt.Fprintf(os.Stderr, "rolegate-local: building the functions and starting moto_server (%s)...\n", settings.Source)
 	stack, err := localstack.StartStack(ctx, localstack.StackOptions{
-		Addr:        "127.0.0.1:" + strconv.Itoa(*port),
-		Settings:    settings,
-		Issuer:      issuer,
-		BuildDir:    p.state,
-		FunctionLog: logs,
-		MotoLog:     motoLog,
-		Logger:      slog.New(slog.NewJSONHandler(logs, nil)).With("component", "gateway"),
+		Addr:           "127.0.0.1:" + strconv.Itoa(*port),
+		Settings:       settings,
+		Issuer:         issuer,
+		BuildDir:       p.state,
+		BackendPackage: *backendPkg,
+		FunctionLog:    logs,
+		MotoLog:        motoLog,
+		Logger:         slog.New(slog.NewJSONHandler(logs, nil)).With("component", "gateway"),
 	})
 	if errors.Is(err, localstack.ErrPortInUse) {
 		return fmt.Errorf("%w: stop what listens there or choose another port, e.g. PORT=%d make run", err, *port+1)

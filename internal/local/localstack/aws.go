@@ -81,6 +81,20 @@ func CreateGroupRoles(ctx context.Context, client *http.Client, endpoint string,
 	return nil
 }
 
+// CreateBucket creates bucket in the S3 at endpoint (moto), path-style and
+// unsigned (moto.Authorization). A bucket that is already there is fine.
+func CreateBucket(ctx context.Context, client *http.Client, endpoint, bucket string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, endpoint+"/"+url.PathEscape(bucket), nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", moto.Authorization("s3"))
+	if _, err := do(client, req, "CreateBucket "+bucket); err != nil && !strings.Contains(err.Error(), "BucketAlreadyOwnedByYou") {
+		return err
+	}
+	return nil
+}
+
 // STSCounter is a reverse proxy in front of a local STS that counts calls by
 // Action, so a load test reports how many AssumeRole calls really reached
 // STS rather than what the backend says it made.

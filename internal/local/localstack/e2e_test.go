@@ -1,6 +1,7 @@
 package localstack
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -70,6 +71,13 @@ type testStack struct {
 // if t fails.
 func startTestStack(t *testing.T, edits ...func(*Settings)) testStack {
 	t.Helper()
+	return startTestStackWith(t, "", edits...)
+}
+
+// startTestStackWith is startTestStack with the backend bootstrap backendBin
+// (rolegate's own when empty).
+func startTestStackWith(t *testing.T, backendBin string, edits ...func(*Settings)) testStack {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("end to end: builds and runs the real functions")
 	}
@@ -80,13 +88,21 @@ func startTestStack(t *testing.T, edits ...func(*Settings)) testStack {
 	for _, edit := range edits {
 		edit(&settings)
 	}
-	return startStackWith(t, settings)
+	return startStackBackend(t, settings, backendBin)
 }
 
 // startStackWith starts the whole stack with settings, as startTestStack does.
 func startStackWith(t *testing.T, settings Settings) testStack {
 	t.Helper()
-	authzBin, backendBin := buildBootstraps(t)
+	return startStackBackend(t, settings, "")
+}
+
+// startStackBackend is startStackWith with the backend bootstrap backendBin
+// (rolegate's own when empty).
+func startStackBackend(t *testing.T, settings Settings, backendBin string) testStack {
+	t.Helper()
+	authzBin, ownBackend := buildBootstraps(t)
+	backendBin = cmp.Or(backendBin, ownBackend)
 	iss := newIssuer(t)
 	logs := &syncbuf.Buffer{}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

@@ -72,9 +72,15 @@ func (h *HTTPSettings) stagePath() string {
 	return "/" + h.Config.Stage
 }
 
-// firstPath is the path of the first route, for the welcome text's curl lines.
+// firstPath is the path of GET /whoami, else of the first route, for the
+// welcome text's curl lines.
 func (s Settings) firstPath() string {
 	if s.HTTP == nil {
+		for _, r := range s.API.Config.Routes {
+			if r.Method == "GET" && r.Path == "/whoami" {
+				return r.Path
+			}
+		}
 		return s.API.Config.Routes[0].Path
 	}
 	for _, r := range s.HTTP.Config.Routes {

@@ -36,6 +36,9 @@ type Settings struct {
 	// variables; ones that name deployed resources are set by the stack.
 	AuthorizerEnv map[string]string
 	BackendEnv    map[string]string
+	// DataBucket is the bucket the backend's DATA_BUCKET names ("" without
+	// one): the stack creates it in moto.
+	DataBucket string
 }
 
 // Group returns the group called name.
@@ -70,6 +73,15 @@ func (s Settings) RoleARNs() []string {
 // defaultValidationExpression mirrors deploy/template.yaml's.
 const defaultValidationExpression = `^([Bb][Ee][Aa][Rr][Ee][Rr] )?[-0-9A-Za-z_]+\.[-0-9A-Za-z_]+\.[-0-9A-Za-z_]+$`
 
+// defaultRoutes are the template's routes, in the order ReadAPI lists them.
+var defaultRoutes = []apigw.Route{
+	{Method: "DELETE", Path: "/files/{name}", Authorized: true},
+	{Method: "GET", Path: "/files/{name}", Authorized: true},
+	{Method: "PUT", Path: "/files/{name}", Authorized: true},
+	{Method: "GET", Path: "/files", Authorized: true},
+	{Method: "GET", Path: "/whoami", Authorized: true},
+}
+
 // DefaultSettings are used when there is no template: what the template
 // defines, two groups of different precedence, one authorized route and the
 // stage with its throttling.
@@ -84,18 +96,21 @@ func DefaultSettings() Settings {
 	return Settings{
 		Source: "built-in defaults",
 		API: apigw.API{Config: apigw.Config{
-			Routes:    []apigw.Route{{Method: "GET", Path: "/whoami", Authorized: true}},
-			Identity:  id,
-			TTL:       300 * time.Second,
-			Throttle:  apigw.Throttle{Rate: 50, Burst: 100},
-			Region:    Deployment.Region,
-			AccountID: Deployment.AccountID,
-			Stage:     apigw.DefaultStage,
+			Routes: defaultRoutes,
+			// file bodies travel base64 (backend/files)
+			BinaryMediaTypes: []string{"*/*"},
+			Identity:         id,
+			TTL:              300 * time.Second,
+			Throttle:         apigw.Throttle{Rate: 50, Burst: 100},
+			Region:           Deployment.Region,
+			AccountID:        Deployment.AccountID,
+			Stage:            apigw.DefaultStage,
 		}},
 		Groups: []userpool.Group{
 			{Name: "admins", Precedence: 1, RoleARN: role("admins")},
 			{Name: "readers", Precedence: 10, RoleARN: role("readers")},
 		},
+		DataBucket: strings.ToLower(Deployment.StackName + "-DataBucket"),
 	}
 }
 
@@ -135,7 +150,31 @@ func ParseSettings(b []byte) (Settings, error) {
 	}
 	s.AuthorizerEnv = literalEnv(r, s.API.AuthorizerFunction)
 	s.BackendEnv = literalEnv(r, s.API.BackendFunction)
+	if s.DataBucket, err = dataBucket(r, s.API.BackendFunction); err != nil {
+		return Settings{}, err
+	}
 	return s, nil
+}
+
+// dataBucket resolves function fn's DATA_BUCKET: !Ref a bucket of the
+// template (its BucketName, else the name CloudFormation would generate
+// from the stack and logical ID, lower case), or a literal name.
+func dataBucket(r apigw.Resolver, fn string) (string, error) {
+	res, _ := r.Template.Resource(fn)
+	env, _ := res.Properties["Environment"].(map[string]any)
+	v, ok := env["Variables"].(map[string]any)["DATA_BUCKET"]
+	if !ok {
+		return "", nil
+	}
+	name, isRef := cfn.RefTarget(v)
+	b, found := r.Template.Resource(name)
+	if !isRef || !found || b.Type != "AWS::S3::Bucket" {
+		return r.String(v)
+	}
+	if n, ok := b.Properties["BucketName"]; ok {
+		return r.String(n)
+	}
+	return strings.ToLower(Deployment.StackName + "-" + b.Name), nil
 }
 
 func readGroups(r apigw.Resolver) ([]userpool.Group, error) {

@@ -20,8 +20,8 @@ func TestLoadSettingsFromTheProjectTemplate(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := s.API.Config
-	if !slices.Equal(c.Routes, []apigw.Route{{Method: "GET", Path: "/whoami", Authorized: true}}) {
-		t.Errorf("routes = %v", c.Routes)
+	if !slices.Equal(c.Routes, defaultRoutes) || !slices.Equal(c.BinaryMediaTypes, []string{"*/*"}) || s.DataBucket != "rolegate-local-databucket" {
+		t.Errorf("routes = %v, binary media types %v, data bucket %q", c.Routes, c.BinaryMediaTypes, s.DataBucket)
 	}
 	if c.Identity.Header != "Authorization" || c.Identity.Validation == nil {
 		t.Errorf("identity = %+v", c.Identity)
@@ -83,7 +83,8 @@ func TestDefaultsMirrorTheTemplate(t *testing.T) {
 	}
 	d, p := def.API.Config, tpl.API.Config
 	if d.Identity.Validation.String() != p.Identity.Validation.String() || d.TTL != p.TTL || d.Stage != p.Stage || d.Throttle != p.Throttle ||
-		!slices.EqualFunc(def.Groups, tpl.Groups, sameGroup) || !slices.Equal(d.Routes, p.Routes) {
+		!slices.EqualFunc(def.Groups, tpl.Groups, sameGroup) || !slices.Equal(d.Routes, p.Routes) ||
+		!slices.Equal(d.BinaryMediaTypes, p.BinaryMediaTypes) || def.DataBucket != tpl.DataBucket {
 		t.Errorf("defaults drifted from the template:\n%+v\n%+v", def, tpl)
 	}
 }

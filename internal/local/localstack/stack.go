@@ -2,6 +2,7 @@ package localstack
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -35,9 +36,11 @@ type StackOptions struct {
 	Issuer   *Issuer
 
 	// AuthorizerBootstrap and BackendBootstrap are prebuilt host binaries.
-	// Empty ones are built (rie.Build) into BuildDir/<function>/.
+	// Empty ones are built (rie.Build) into BuildDir/<function>/, the backend
+	// from BackendPackage (default ./cmd/backend): a team's own main.
 	AuthorizerBootstrap string
 	BackendBootstrap    string
+	BackendPackage      string
 	BuildDir            string
 
 	// FunctionLog receives the emulators' and functions' output, each line
@@ -120,6 +123,11 @@ func StartStack(ctx context.Context, o StackOptions) (*Stack, error) {
 	if err := CreateGroupRoles(ctx, client, motoSrv.URL, o.Settings.Groups); err != nil {
 		return nil, fmt.Errorf("stack: %w", err)
 	}
+	if b := o.Settings.DataBucket; b != "" {
+		if err := CreateBucket(ctx, client, motoSrv.URL, b); err != nil {
+			return nil, fmt.Errorf("stack: %w", err)
+		}
+	}
 
 	jwksSrv, err := o.Issuer.ServeJWKS()
 	if err != nil {
@@ -164,6 +172,7 @@ func StartStack(ctx context.Context, o StackOptions) (*Stack, error) {
 		// Through the counter, so AssumeRole calls are counted on the wire.
 		"AWS_ENDPOINT_URL_STS="+stsURL,
 		"ALLOWED_ROLE_ARNS="+strings.Join(o.Settings.RoleARNs(), ","),
+		"DATA_BUCKET="+o.Settings.DataBucket,
 	)
 	backend, err := rie.Start(ctx, rie.Options{
 		Bootstrap:    backendBin,
@@ -200,7 +209,7 @@ func (s *Stack) startMotoAndBuild(ctx context.Context, o StackOptions) (*moto.Se
 			}
 		}
 		if backendBin == "" {
-			backendBin, buildErr = rie.Build(ctx, "./cmd/backend", filepath.Join(o.BuildDir, "backend"))
+			backendBin, buildErr = rie.Build(ctx, cmp.Or(o.BackendPackage, "./cmd/backend"), filepath.Join(o.BuildDir, "backend"))
 		}
 	})
 	motoSrv, motoErr := moto.Start(ctx, o.MotoLog)
@@ -355,6 +364,9 @@ func (s *Stack) Welcome(w io.Writer) error {
 	fmt.Fprintf(w, "  issuer     %s (client %s)\n", s.Issuer.URL(), s.Issuer.ClientID)
 	fmt.Fprintf(w, "  JWKS       %s\n", s.JWKSURL)
 	fmt.Fprintf(w, "  STS, IAM   moto_server at %s\n", s.MotoURL)
+	if b := s.Settings.DataBucket; b != "" {
+		fmt.Fprintf(w, "  S3         bucket %s in moto_server (the backend's DATA_BUCKET)\n", b)
+	}
 	for _, g := range s.Settings.Groups {
 		prec := "none"
 		if g.Precedence != userpool.NoPrecedence {
