@@ -177,9 +177,13 @@ func PlanLoad(s *Stack, users int, now time.Time) (LoadPlan, error) {
 		return LoadPlan{}, fmt.Errorf("no group with a role in %s", s.Settings.Source)
 	}
 	routes := s.Settings.API.Config.Routes
-	i := slices.IndexFunc(routes, func(r apigw.Route) bool { return r.Authorized && (r.Method == "GET" || r.Method == "ANY") })
+	// The plan's Check reads whoami's answer, so the load goes to GET /whoami
+	// whatever other routes the template declares (/files, /files/{name}).
+	i := slices.IndexFunc(routes, func(r apigw.Route) bool {
+		return r.Authorized && (r.Method == "GET" || r.Method == "ANY") && r.Path == "/whoami"
+	})
 	if i < 0 {
-		return LoadPlan{}, fmt.Errorf("no authorized GET route in %s", s.Settings.Source)
+		return LoadPlan{}, fmt.Errorf("no authorized GET /whoami in %s", s.Settings.Source)
 	}
 	plan := LoadPlan{Path: routes[i].Path}
 	roles := make([]string, users)
