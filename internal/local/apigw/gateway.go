@@ -90,14 +90,21 @@ func (c Config) Validate() error {
 			return fmt.Errorf("gateway: route %s uses the authorizer but no identity source is set", r)
 		}
 	}
-	if c.TTL < 0 || c.TTL > time.Hour {
-		return fmt.Errorf("gateway: authorizer TTL %s outside 0..3600s", c.TTL)
+	return validateStage("gateway", c.TTL, c.Throttle, c.Region, c.AccountID, c.APIID, c.Stage)
+}
+
+// validateStage checks what a REST and an HTTP API stage share: the
+// authorizer cache TTL, the stage's throttle, and the names its ARNs and
+// URLs are made of. kind prefixes the error.
+func validateStage(kind string, ttl time.Duration, th Throttle, region, account, apiID, stage string) error {
+	if ttl < 0 || ttl > time.Hour {
+		return fmt.Errorf("%s: authorizer TTL %s outside 0..3600s", kind, ttl)
 	}
-	if err := c.Throttle.validate(); err != nil {
-		return fmt.Errorf("gateway: %w", err)
+	if err := th.validate(); err != nil {
+		return fmt.Errorf("%s: %w", kind, err)
 	}
-	if c.Region == "" || len(c.AccountID) != 12 || c.APIID == "" || c.Stage == "" || strings.Contains(c.Stage, "/") {
-		return errors.New("gateway: region, 12-digit account id, API id and stage are required")
+	if region == "" || len(account) != 12 || apiID == "" || stage == "" || strings.Contains(stage, "/") {
+		return fmt.Errorf("%s: region, 12-digit account id, API id and stage are required", kind)
 	}
 	return nil
 }

@@ -95,16 +95,7 @@ func (c HTTPConfig) Validate() error {
 			return fmt.Errorf("http api: route %s: %w", r.Key, err)
 		}
 	}
-	if c.TTL < 0 || c.TTL > time.Hour {
-		return fmt.Errorf("http api: authorizer TTL %s outside 0..3600s", c.TTL)
-	}
-	if err := c.Throttle.validate(); err != nil {
-		return fmt.Errorf("http api: %w", err)
-	}
-	if c.Region == "" || len(c.AccountID) != 12 || c.APIID == "" || c.Stage == "" || strings.Contains(c.Stage, "/") {
-		return errors.New("http api: region, 12-digit account id, API id and stage are required")
-	}
-	return nil
+	return validateStage("http api", c.TTL, c.Throttle, c.Region, c.AccountID, c.APIID, c.Stage)
 }
 
 // HTTPGateway is a local stand-in for one stage of an HTTP API.
